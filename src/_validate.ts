@@ -1,0 +1,118 @@
+/**
+ * Input checks for the public entry points. The core assumes valid input;
+ * the shell calls these first, so a refused call changes nothing.
+ *
+ * Messages follow the std grammar: `Cannot <do what>: <what> must <rule>: received <value>`.
+ *
+ * Internal: not re-exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import { MAX_SESSION_ID_LENGTH, MAX_SID_CTX_LENGTH, type Session } from "./session.ts";
+
+/** A short, safe rendering of a received value for an error message. */
+export function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+    return String(value);
+  }
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "function") return "a function";
+  return typeof value === "object" ? "an object" : typeof value;
+}
+
+/** Checks a session id: a Uint8Array of 1 to 32 bytes. */
+export function checkId(action: string, id: unknown): asserts id is Uint8Array {
+  if (!(id instanceof Uint8Array)) {
+    throw new TypeError(`Cannot ${action}: id must be a Uint8Array: received ${show(id)}`);
+  }
+  if (id.length === 0) {
+    throw new RangeError(`Cannot ${action}: id must not be empty: received 0 bytes`);
+  }
+  if (id.length > MAX_SESSION_ID_LENGTH) {
+    throw new RangeError(
+      `Cannot ${action}: id must be at most ${MAX_SESSION_ID_LENGTH} bytes: received ${id.length}`,
+    );
+  }
+}
+
+/** Checks a time or a timeout: a finite number >= 0. */
+export function checkSeconds(action: string, name: string, value: unknown): asserts value is number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot ${action}: ${name} must be a number: received ${show(value)}`);
+  }
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be a finite number >= 0: received ${show(value)}`,
+    );
+  }
+}
+
+/** Checks a protocol version: absent, or an integer from 0 to 0xffff. */
+export function checkVersion(action: string, version: unknown): asserts version is number | undefined {
+  if (version === undefined) return;
+  if (typeof version !== "number") {
+    throw new TypeError(`Cannot ${action}: version must be a number: received ${show(version)}`);
+  }
+  if (!Number.isInteger(version) || version < 0 || version > 0xffff) {
+    throw new RangeError(
+      `Cannot ${action}: version must be an integer from 0 to 65535: received ${show(version)}`,
+    );
+  }
+}
+
+/** Checks a session id context: absent, or a Uint8Array of at most 32 bytes. */
+export function checkSidCtx(action: string, sidCtx: unknown): asserts sidCtx is Uint8Array | undefined {
+  if (sidCtx === undefined) return;
+  if (!(sidCtx instanceof Uint8Array)) {
+    throw new TypeError(`Cannot ${action}: sidCtx must be a Uint8Array: received ${show(sidCtx)}`);
+  }
+  if (sidCtx.length > MAX_SID_CTX_LENGTH) {
+    throw new RangeError(
+      `Cannot ${action}: sidCtx must be at most ${MAX_SID_CTX_LENGTH} bytes: received ${sidCtx.length}`,
+    );
+  }
+}
+
+/** Checks a whole session. */
+export function checkSession(action: string, session: unknown): asserts session is Session {
+  if (typeof session !== "object" || session === null) {
+    throw new TypeError(`Cannot ${action}: session must be an object: received ${show(session)}`);
+  }
+  const s = session as Record<string, unknown>;
+  checkId(action, s.id);
+  checkSeconds(action, "time", s.time);
+  checkSeconds(action, "timeout", s.timeout);
+  checkVersion(action, s.version);
+  checkSidCtx(action, s.sidCtx);
+  if (s.data !== undefined && !(s.data instanceof Uint8Array)) {
+    throw new TypeError(`Cannot ${action}: data must be a Uint8Array: received ${show(s.data)}`);
+  }
+}
+
+/** Checks a cache size: an integer >= 0 (0: unlimited). */
+export function checkCacheSize(action: string, size: unknown): asserts size is number {
+  if (typeof size !== "number") {
+    throw new TypeError(`Cannot ${action}: cache size must be a number: received ${show(size)}`);
+  }
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new RangeError(
+      `Cannot ${action}: cache size must be a non-negative integer: received ${show(size)}`,
+    );
+  }
+}
+
+/** Checks a mode: an integer from 0 to 0xffffffff. */
+export function checkMode(action: string, mode: unknown): asserts mode is number {
+  if (typeof mode !== "number") {
+    throw new TypeError(`Cannot ${action}: mode must be a number: received ${show(mode)}`);
+  }
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0xffffffff) {
+    throw new RangeError(
+      `Cannot ${action}: mode must be an integer from 0 to 0xffffffff: received ${show(mode)}`,
+    );
+  }
+}
