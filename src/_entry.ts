@@ -45,7 +45,10 @@ export function originOf(session: Session): object {
 }
 
 /** A frozen copy of `session` with `changes`, remembering the original object. */
-export function derive(session: Session, changes: Partial<Pick<Session, "time" | "timeout">>): Session {
+export function derive(
+  session: Session,
+  changes: Partial<Pick<Session, "time" | "timeout">>,
+): Session {
   const copy = { ...session, ...changes };
   Object.defineProperty(copy, ORIGIN, { value: originOf(session) });
   return Object.freeze(copy);

@@ -13,7 +13,9 @@ import { MAX_SESSION_ID_LENGTH, MAX_SID_CTX_LENGTH, type Session } from "./sessi
 
 /** A short, safe rendering of a received value for an error message. */
 export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  }
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
     return String(value);
   }
@@ -40,7 +42,11 @@ export function checkId(action: string, id: unknown): asserts id is Uint8Array {
 }
 
 /** Checks a time or a timeout: a finite number >= 0. */
-export function checkSeconds(action: string, name: string, value: unknown): asserts value is number {
+export function checkSeconds(
+  action: string,
+  name: string,
+  value: unknown,
+): asserts value is number {
   if (typeof value !== "number") {
     throw new TypeError(`Cannot ${action}: ${name} must be a number: received ${show(value)}`);
   }
@@ -52,7 +58,10 @@ export function checkSeconds(action: string, name: string, value: unknown): asse
 }
 
 /** Checks a protocol version: absent, or an integer from 0 to 0xffff. */
-export function checkVersion(action: string, version: unknown): asserts version is number | undefined {
+export function checkVersion(
+  action: string,
+  version: unknown,
+): asserts version is number | undefined {
   if (version === undefined) return;
   if (typeof version !== "number") {
     throw new TypeError(`Cannot ${action}: version must be a number: received ${show(version)}`);
@@ -65,7 +74,10 @@ export function checkVersion(action: string, version: unknown): asserts version 
 }
 
 /** Checks a session id context: absent, or a Uint8Array of at most 32 bytes. */
-export function checkSidCtx(action: string, sidCtx: unknown): asserts sidCtx is Uint8Array | undefined {
+export function checkSidCtx(
+  action: string,
+  sidCtx: unknown,
+): asserts sidCtx is Uint8Array | undefined {
   if (sidCtx === undefined) return;
   if (!(sidCtx instanceof Uint8Array)) {
     throw new TypeError(`Cannot ${action}: sidCtx must be a Uint8Array: received ${show(sidCtx)}`);

@@ -622,7 +622,9 @@ function vet(
   if ((session.version ?? 0) !== (request.version ?? 0)) {
     return { outcome: "mismatch", session: undefined };
   }
-  if (!sameBytes(session.sidCtx, request.sidCtx)) return { outcome: "mismatch", session: undefined };
+  if (!sameBytes(session.sidCtx, request.sidCtx)) {
+    return { outcome: "mismatch", session: undefined };
+  }
   if (request.now > expiryOf(session)) {
     d.stats.timeouts += 1;
     const existing = getEntry(d, keyOf(session.id, session.version));
@@ -666,7 +668,13 @@ export function lookup(cache: CacheState, request: LookupRequest): LookupResult 
   const found = getEntry(s, keyOf(request.id, request.version));
   if (found === undefined) {
     d.stats.misses += 1;
-    return { cache: commit(d), outcome: "miss", session: undefined, removed: [], consultExternal: true };
+    return {
+      cache: commit(d),
+      outcome: "miss",
+      session: undefined,
+      removed: [],
+      consultExternal: true,
+    };
   }
   const removed: Session[] = [];
   const r = vet(d, found.session, request, removed);
@@ -790,8 +798,9 @@ export interface HandshakeResult {
  * - then `acceptGood` (server) or `connectGood` (client, plus `hits` when it
  *   resumed) grows by one.
  * A TLS 1.3 client handshake removes its session from a client cache
- * instead (tickets are used once); a TLS 1.3 server handshake updates the
- * cache when it sends tickets, which this function does not see.
+ * instead (tickets are used once); a TLS 1.3 server handshake stores its
+ * session even when it resumed, since it issues a new ticket (OpenSSL does
+ * this in `tls_construct_new_session_ticket`).
  *
  * @param cache The cache.
  * @param handshake What completed.
@@ -822,8 +831,11 @@ export function handshakeCompleted(cache: CacheState, handshake: HandshakeDone):
       if (existing !== undefined) unlink(d, existing);
       removed.push(session);
     }
-  } else if (resumable && !(server && handshake.tls13 === true)) {
-    if ((d.mode & bit) !== 0 && !handshake.resumed) {
+  } else if (resumable) {
+    // A TLS 1.3 server stores every handshake's session, resumed or not (it
+    // sends new tickets); OpenSSL does that while building the ticket, before
+    // counting the handshake good, which is the order followed here.
+    if ((d.mode & bit) !== 0 && (!handshake.resumed || handshake.tls13 === true)) {
       newSession = session;
       if ((d.mode & SESS_CACHE_NO_INTERNAL_STORE) === 0) {
         const r = addTo(d, session, now);
@@ -832,7 +844,9 @@ export function handshakeCompleted(cache: CacheState, handshake: HandshakeDone):
       }
     }
     const good = server ? d.stats.acceptGood : d.stats.connectGood;
-    if ((d.mode & SESS_CACHE_NO_AUTO_CLEAR) === 0 && (d.mode & bit) !== 0 && (good & 0xff) === 0xff) {
+    if (
+      (d.mode & SESS_CACHE_NO_AUTO_CLEAR) === 0 && (d.mode & bit) !== 0 && (good & 0xff) === 0xff
+    ) {
       flushed = flushDraft(d, now);
     }
   }

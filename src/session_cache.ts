@@ -28,6 +28,7 @@ import {
   checkSession,
   checkSidCtx,
   checkVersion,
+  show,
 } from "./_validate.ts";
 import { MAX_SESSION_ID_LENGTH } from "./session.ts";
 
@@ -138,7 +139,9 @@ export class SessionCache implements Iterable<Session> {
     if (options.cacheSize !== undefined) checkCacheSize(action, options.cacheSize);
     if (options.mode !== undefined) checkMode(action, options.mode);
     if (options.timeout !== undefined) checkSeconds(action, "timeout", options.timeout);
-    for (const name of ["now", "onNewSession", "onRemoveSession", "getSession", "onError"] as const) {
+    for (
+      const name of ["now", "onNewSession", "onRemoveSession", "getSession", "onError"] as const
+    ) {
       const f = options[name];
       if (f !== undefined && typeof f !== "function") {
         throw new TypeError(`Cannot ${action}: ${name} must be a function: received ${typeof f}`);
@@ -214,7 +217,11 @@ export class SessionCache implements Iterable<Session> {
   }
 
   /** Runs callbacks in order; every one runs; the first error is rethrown at the end. */
-  #notify(removed: readonly Session[], newSession?: Session, flushed: readonly Session[] = []): void {
+  #notify(
+    removed: readonly Session[],
+    newSession?: Session,
+    flushed: readonly Session[] = [],
+  ): void {
     let failed = false;
     let first: unknown;
     const call = (f: ((s: Session, c: SessionCache) => void) | undefined, s: Session) => {
@@ -382,7 +389,11 @@ export class SessionCache implements Iterable<Session> {
    * if (!cache.setTimeout(id, 60) || cache.get(id)?.timeout !== 60) throw new Error("unexpected");
    * ```
    */
-  setTimeout(id: Uint8Array, timeout: number, options: { readonly version?: number } = {}): boolean {
+  setTimeout(
+    id: Uint8Array,
+    timeout: number,
+    options: { readonly version?: number } = {},
+  ): boolean {
     checkId("set session timeout", id);
     checkSeconds("set session timeout", "timeout", timeout);
     checkVersion("set session timeout", options.version);
@@ -403,7 +414,9 @@ export class SessionCache implements Iterable<Session> {
 
   #checkLookup(request: SessionLookup): void {
     if (typeof request !== "object" || request === null) {
-      throw new TypeError(`Cannot look up session: request must be an object: received ${typeof request}`);
+      throw new TypeError(
+        `Cannot look up session: request must be an object: received ${typeof request}`,
+      );
     }
     checkId("look up session", request.id);
     checkVersion("look up session", request.version);
@@ -493,12 +506,14 @@ export class SessionCache implements Iterable<Session> {
   lookupSync(request: SessionLookup): Session | undefined {
     this.#checkLookup(request);
     const r = core.lookup(this.#state, { ...request, now: this.now() });
-    const hit = this.#apply(r);
-    if (!r.consultExternal || this.#getSession === undefined) return hit;
+    if (!r.consultExternal || this.#getSession === undefined) return this.#apply(r);
+    // Ask the external cache before committing the miss, so that a refused
+    // (asynchronous) answer leaves the cache exactly as it was.
     let found: Session | undefined | Promise<Session | undefined>;
     try {
       found = this.#getSession(this.#external(request));
     } catch (e) {
+      this.#apply(r);
       this.#onError?.(e);
       return undefined;
     }
@@ -508,6 +523,7 @@ export class SessionCache implements Iterable<Session> {
         "Cannot look up session synchronously: getSession must not return a Promise: received a Promise",
       );
     }
+    this.#apply(r);
     return this.#resume(request, found);
   }
 
@@ -521,7 +537,9 @@ export class SessionCache implements Iterable<Session> {
    */
   handshakeStarted(side: Side, options: { readonly renegotiate?: boolean } = {}): void {
     if (side !== "server" && side !== "client") {
-      throw new TypeError(`Cannot count handshake: side must be "server" or "client": received ${String(side)}`);
+      throw new TypeError(
+        `Cannot count handshake: side must be "server" or "client": received ${show(side)}`,
+      );
     }
     this.#state = core.handshakeStarted(this.#state, { side, ...options });
   }
@@ -549,7 +567,9 @@ export class SessionCache implements Iterable<Session> {
   handshakeCompleted(handshake: CompletedHandshake): void {
     const { side, session } = handshake;
     if (side !== "server" && side !== "client") {
-      throw new TypeError(`Cannot complete handshake: side must be "server" or "client": received ${String(side)}`);
+      throw new TypeError(
+        `Cannot complete handshake: side must be "server" or "client": received ${show(side)}`,
+      );
     }
     if (session !== undefined) checkSession("complete handshake", session);
     const r = core.handshakeCompleted(this.#state, { ...handshake, now: this.now() });
