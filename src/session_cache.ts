@@ -20,6 +20,7 @@ import * as core from "./cache_state.ts";
 import type { CacheState, CacheStats, LookupResult, Side } from "./cache_state.ts";
 import { SESS_CACHE_UPDATE_TIME } from "./modes.ts";
 import type { Session } from "./session.ts";
+import { originOf } from "./_entry.ts";
 import {
   checkCacheSize,
   checkId,
@@ -127,6 +128,8 @@ export class SessionCache implements Iterable<Session> {
   readonly #onRemove: ((session: Session, cache: SessionCache) => void) | undefined;
   readonly #getSession: SessionCacheOptions["getSession"];
   readonly #onError: ((error: unknown) => void) | undefined;
+  /** Sessions (by origin) that OpenSSL would have marked `not_resumable`. */
+  readonly #spent = new WeakSet<object>();
 
   /**
    * Creates an empty cache.
@@ -222,6 +225,10 @@ export class SessionCache implements Iterable<Session> {
     newSession?: Session,
     flushed: readonly Session[] = [],
   ): void {
+    // OpenSSL marks every session it removes, evicts or flushes not resumable
+    // before calling the remove callback (`not_resumable = 1`).
+    for (const s of removed) this.#spent.add(originOf(s));
+    for (const s of flushed) this.#spent.add(originOf(s));
     let failed = false;
     let first: unknown;
     const call = (f: ((s: Session, c: SessionCache) => void) | undefined, s: Session) => {
@@ -442,6 +449,9 @@ export class SessionCache implements Iterable<Session> {
       this.#onError?.(e);
       return undefined;
     }
+    // OpenSSL ignores a session from the external cache that is marked not
+    // resumable: no cb-hit, nothing stored, a plain miss.
+    if (!this.isResumable(found)) return undefined;
     return this.#apply(core.resumeExternal(this.#state, found, { ...request, now: this.now() }));
   }
 
@@ -528,6 +538,31 @@ export class SessionCache implements Iterable<Session> {
   }
 
   /**
+   * Whether a session can still be resumed (OpenSSL's
+   * `SSL_SESSION_is_resumable`, for the cache's part): `false` once this
+   * cache has removed, evicted, flushed or expired it, or `remove` was
+   * called with it. Copies the cache made of a session share its status.
+   * Such a session is ignored when the external cache returns it, and a
+   * handshake with it does not update the cache.
+   *
+   * @param session The session.
+   * @returns Whether it is resumable.
+   *
+   * @example
+   * ```ts
+   * import { SessionCache } from "./session_cache.ts";
+   * const cache = new SessionCache();
+   * const s = { id: new Uint8Array([1]), time: 0, timeout: 300 };
+   * cache.add(s);
+   * cache.remove(s);
+   * if (cache.isResumable(s)) throw new Error("a removed session stays resumable");
+   * ```
+   */
+  isResumable(session: Session): boolean {
+    return session.id.length > 0 && !this.#spent.has(originOf(session));
+  }
+
+  /**
    * Counts a handshake that began (`accept`/`connect`, or their
    * renegotiate counters).
    *
@@ -572,7 +607,11 @@ export class SessionCache implements Iterable<Session> {
       );
     }
     if (session !== undefined) checkSession("complete handshake", session);
-    const r = core.handshakeCompleted(this.#state, { ...handshake, now: this.now() });
+    // A session that is not resumable skips the cache update (and the
+    // auto-flush) entirely, as in OpenSSL's ssl_update_cache.
+    const { session: _, ...rest } = handshake;
+    const done = session !== undefined && this.isResumable(session) ? handshake : rest;
+    const r = core.handshakeCompleted(this.#state, { ...done, now: this.now() });
     this.#state = r.cache;
     this.#notify(r.removed, r.newSession, r.flushed);
   }

@@ -354,7 +354,9 @@ describe("test_session_cache_overflow (sslapitest.c)", () => {
       assert.equal(getCalled, 0, "the internal cache still had it");
     });
 
-    it(`test ${idx}: when the internal cache no longer has the session, the external callback's session is resumed and stored`, async () => {
+    it(`test ${idx}: an evicted session the external callback hands back is not resumable: a miss`, async () => {
+      // OpenSSL marks an evicted session not resumable, and lookup_sess_in_cache
+      // ignores a not-resumable session from get_session_cb (no cb_hit, not stored).
       const clock = manualClock(1_000);
       let getSessVal: Session | undefined = undefined;
       const requests: unknown[] = [];
@@ -377,13 +379,21 @@ describe("test_session_cache_overflow (sslapitest.c)", () => {
       const b: Session = { id: nid(2), time: clock.now(), timeout: 7200, version };
       cache.handshakeCompleted({ side: "server", session: b, resumed: false, tls13 });
       assert.deepEqual(ids(cache), [2]);
+      assert.equal(cache.isResumable(a), false);
 
-      // A was evicted from the size-1 cache; the external cache still has it.
       getSessVal = a;
       const resumed = await cache.lookup({ id: a.id, version });
-      assert.equal(resumed, a);
+      assert.equal(resumed, undefined);
       assert.deepEqual(requests, [{ id: a.id, version, sidCtx: undefined }]);
       assert.equal(cache.stats.misses, 1);
+      assert.equal(cache.stats.cbHits, 0);
+      assert.equal(cache.stats.hits, 0);
+      assert.deepEqual(ids(cache), [2], "nothing stored");
+
+      // A fresh copy of A (as an external store would deserialize it) is resumable.
+      getSessVal = { ...a };
+      const fresh = await cache.lookup({ id: a.id, version });
+      assert.deepEqual(fresh, a);
       assert.equal(cache.stats.cbHits, 1);
       assert.equal(cache.stats.hits, 1);
       assert.deepEqual(ids(cache), [1], "the external session is stored, evicting B");
