@@ -53,8 +53,12 @@ export interface SessionCacheOptions {
   readonly timeout?: number;
   /** The clock, in seconds. Default `Math.floor(Date.now() / 1000)`, like `time(NULL)`. */
   readonly now?: () => number;
-  /** Called with each session stored by a handshake (OpenSSL's `new_session_cb`). */
-  readonly onNewSession?: (session: Session, cache: SessionCache) => void;
+  /**
+   * Called with each session stored by a handshake (OpenSSL's `new_session_cb`).
+   * It may return a Promise (say, an external store's write), which
+   * {@linkcode SessionCache.handshakeCompleted} then returns for the caller to await.
+   */
+  readonly onNewSession?: (session: Session, cache: SessionCache) => unknown;
   /** Called with each session removed, evicted, flushed or expired (OpenSSL's `remove_session_cb`). */
   readonly onRemoveSession?: (session: Session, cache: SessionCache) => void;
   /**
@@ -124,7 +128,7 @@ function defaultNow(): number {
 export class SessionCache implements Iterable<Session> {
   #state: CacheState;
   readonly #now: () => number;
-  readonly #onNew: ((session: Session, cache: SessionCache) => void) | undefined;
+  readonly #onNew: SessionCacheOptions["onNewSession"];
   readonly #onRemove: ((session: Session, cache: SessionCache) => void) | undefined;
   readonly #getSession: SessionCacheOptions["getSession"];
   readonly #onError: ((error: unknown) => void) | undefined;
@@ -219,31 +223,47 @@ export class SessionCache implements Iterable<Session> {
     return t;
   }
 
-  /** Runs callbacks in order; every one runs; the first error is rethrown at the end. */
+  /**
+   * Runs callbacks in order; every one runs; the first error is rethrown at
+   * the end. Returns what `onNewSession` returned when that is a Promise.
+   */
   #notify(
     removed: readonly Session[],
     newSession?: Session,
     flushed: readonly Session[] = [],
-  ): void {
+  ): Promise<void> | undefined {
     // OpenSSL marks every session it removes, evicts or flushes not resumable
     // before calling the remove callback (`not_resumable = 1`).
     for (const s of removed) this.#spent.add(originOf(s));
     for (const s of flushed) this.#spent.add(originOf(s));
     let failed = false;
     let first: unknown;
-    const call = (f: ((s: Session, c: SessionCache) => void) | undefined, s: Session) => {
-      if (f === undefined) return;
+    const call = (
+      f: ((s: Session, c: SessionCache) => unknown) | undefined,
+      s: Session,
+    ): unknown => {
+      if (f === undefined) return undefined;
       try {
-        f(s, this);
+        return f(s, this);
       } catch (e) {
         if (!failed) first = e;
         failed = true;
+        return undefined;
       }
     };
     for (const s of removed) call(this.#onRemove, s);
-    if (newSession !== undefined) call(this.#onNew, newSession);
+    let pending: Promise<void> | undefined;
+    if (newSession !== undefined) {
+      const r = call(this.#onNew, newSession);
+      if (r instanceof Promise) {
+        // Never an unhandled rejection, whether or not the caller awaits it.
+        r.catch(() => {});
+        pending = r.then(() => {});
+      }
+    }
     for (const s of flushed) call(this.#onRemove, s);
     if (failed) throw first;
+    return pending;
   }
 
   /**
@@ -304,7 +324,8 @@ export class SessionCache implements Iterable<Session> {
    * Removes expired sessions: those with `tm > time + timeout`, soonest
    * expiry first; `tm === 0` removes all. Mirrors `SSL_CTX_flush_sessions`.
    *
-   * @param tm The time in seconds; default `now()`.
+   * @param tm The time in seconds; default `now()`. Note that 0 means "all",
+   *   also when it comes from a clock that reads 0.
    * @returns The removed sessions, in removal order.
    * @throws {TypeError | RangeError} If `tm` is not a finite number >= 0.
    *
@@ -464,8 +485,12 @@ export class SessionCache implements Iterable<Session> {
    * removed; else `hits` grows and the session is returned.
    *
    * A `getSession` that throws or rejects is a miss (reported to `onError`).
+   * When `signal` aborts before `getSession` answers, the answer is dropped:
+   * nothing more is counted or stored, and the result is `undefined` (the
+   * handshake went ahead without it).
    *
    * @param request The offered id, the version and the server's context.
+   * @param options `signal`: cancels the wait for the external cache.
    * @returns The session to resume, or `undefined`.
    * @throws {TypeError | RangeError} If the request is invalid (the Promise rejects).
    *
@@ -480,7 +505,10 @@ export class SessionCache implements Iterable<Session> {
    * if (cache.stats.misses !== 1 || cache.stats.hits !== 1) throw new Error("counters");
    * ```
    */
-  async lookup(request: SessionLookup): Promise<Session | undefined> {
+  async lookup(
+    request: SessionLookup,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<Session | undefined> {
     this.#checkLookup(request);
     const r = core.lookup(this.#state, { ...request, now: this.now() });
     const hit = this.#apply(r);
@@ -492,6 +520,7 @@ export class SessionCache implements Iterable<Session> {
       this.#onError?.(e);
       return undefined;
     }
+    if (options.signal?.aborted === true) return undefined;
     return this.#resume(request, found);
   }
 
@@ -586,6 +615,8 @@ export class SessionCache implements Iterable<Session> {
    * unless `NO_AUTO_CLEAR`; the good counters grow.
    *
    * @param handshake The side, the session, and whether it resumed.
+   * @returns The Promise `onNewSession` returned, if it returned one (already
+   *   guarded against unhandled rejection), else `undefined`.
    * @throws {TypeError | RangeError} If an argument is invalid; nothing changes.
    *
    * @example A server's first full handshake
@@ -599,7 +630,7 @@ export class SessionCache implements Iterable<Session> {
    * if (stored[0] !== session || cache.stats.acceptGood !== 1) throw new Error("unexpected");
    * ```
    */
-  handshakeCompleted(handshake: CompletedHandshake): void {
+  handshakeCompleted(handshake: CompletedHandshake): Promise<void> | undefined {
     const { side, session } = handshake;
     if (side !== "server" && side !== "client") {
       throw new TypeError(
@@ -613,6 +644,6 @@ export class SessionCache implements Iterable<Session> {
     const done = session !== undefined && this.isResumable(session) ? handshake : rest;
     const r = core.handshakeCompleted(this.#state, { ...done, now: this.now() });
     this.#state = r.cache;
-    this.#notify(r.removed, r.newSession, r.flushed);
+    return this.#notify(r.removed, r.newSession, r.flushed);
   }
 }
