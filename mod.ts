@@ -28,6 +28,7 @@ export * from "./src/modes.ts";
 export * from "./src/session.ts";
 export * from "./src/cache_state.ts";
 export * from "./src/session_cache.ts";
+export * from "./src/revise_session.ts";
 export * from "./src/node_tls_server.ts";
 export * from "./src/tls_client_cache.ts";
 export * from "./src/redis_store.ts";

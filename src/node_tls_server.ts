@@ -26,6 +26,7 @@ import { Buffer } from "node:buffer";
 import type { Session } from "./session.ts";
 import { MAX_SID_CTX_LENGTH } from "./session.ts";
 import { SessionCache } from "./session_cache.ts";
+import { DEFAULT_TIMEOUT } from "./cache_state.ts";
 import { readSessionFields } from "./_ssl_session_der.ts";
 
 /** `TLS1_2_VERSION`: the protocol version of the sessions Node resumes by id. */
@@ -228,9 +229,11 @@ export function attachSessionCache(
     return bytes.length <= MAX_SID_CTX_LENGTH ? bytes : undefined;
   };
   const lifetime = (): number => {
-    if (sessionTimeout !== undefined) return sessionTimeout;
-    const t = (server as { sessionTimeout?: unknown }).sessionTimeout;
-    return typeof t === "number" && Number.isFinite(t) && t >= 0 ? t : cache.timeout;
+    const t = sessionTimeout ?? (server as { sessionTimeout?: unknown }).sessionTimeout;
+    const chosen = typeof t === "number" && Number.isFinite(t) && t >= 0 ? t : cache.timeout;
+    // OpenSSL's ssl_get_new_session: a context timeout of 0 means "the
+    // method's default" (7200 s for TLS), not "expire at once".
+    return chosen === 0 ? DEFAULT_TIMEOUT : chosen;
   };
 
   // Ids of full handshakes already counted at 'newSession', so that their

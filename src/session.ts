@@ -73,6 +73,13 @@ export interface SessionKey {
  * `Number.MAX_SAFE_INTEGER` is `Infinity`: such a session never expires,
  * as OpenSSL 3.3's saturating time arithmetic makes it.
  *
+ * Where the versions part: OpenSSL 3.0 keeps `time_t` sums (exact up to
+ * 2^63), which this cache matches for every sum up to 2^53. OpenSSL 3.3 keeps
+ * unsigned 64-bit nanoseconds, so its sum saturates ("never expires") from
+ * about 18,446,744,074 s (the year 2554), and a single time or timeout above
+ * that wraps. For sums between that and 2^53 this cache, like 3.0, keeps a
+ * finite expiry where 3.3 has none.
+ *
  * @param session The session.
  * @returns `session.time + session.timeout`, or `Infinity` beyond `Number.MAX_SAFE_INTEGER`.
  *

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Session, SessionCache } from "../mod.ts";
+import { reviseSession, type Session, SessionCache } from "../mod.ts";
 
 const sid = (...bytes: number[]) => new Uint8Array(bytes);
 
@@ -77,5 +77,44 @@ describe("SessionCache.handshakeCompleted() and an asynchronous onNewSession", (
     });
     await assert.rejects(pending!, /store down/);
     assert.equal(failing.size, 1, "the session stays cached whatever the callback did");
+  });
+});
+
+describe("reviseSession()", () => {
+  it("makes a copy that is the same session: re-adding it returns false and re-sorts", () => {
+    const removed: number[] = [];
+    const cache = new SessionCache({ onRemoveSession: (s) => removed.push(s.time) });
+    const s = { id: sid(1), time: 100, timeout: 10 };
+    assert.equal(cache.add(s), true);
+    const later = reviseSession(s, { time: 200 });
+    assert.equal(later.time, 200);
+    assert.equal(s.time, 100, "the original is not changed");
+    assert.equal(cache.add(later), false, "OpenSSL: the same object re-added returns 0");
+    assert.equal(cache.get(sid(1))?.time, 100, "the cached state of the session is kept");
+  });
+
+  it("keeps a removed session not resumable, like SSL_SESSION_set_time on a removed session", async () => {
+    const s = { id: sid(2), time: 100, timeout: 300 };
+    const cache = new SessionCache({
+      now: () => 100,
+      getSession: () => reviseSession(s, { time: 100 }),
+    });
+    cache.add(s);
+    cache.remove(s);
+    assert.equal(cache.isResumable(reviseSession(s, { timeout: 60 })), false);
+    assert.equal(await cache.lookup({ id: sid(2) }), undefined);
+    assert.equal(cache.stats.cbHits, 0);
+    assert.equal(cache.isResumable({ ...s }), true, "a plain copy is a new session");
+  });
+
+  it("refuses bad changes with RangeError and TypeError", () => {
+    const s = { id: sid(3), time: 100, timeout: 300 };
+    assert.throws(() => reviseSession(s, { time: -1 }), {
+      name: "RangeError",
+      message: "Cannot revise session: time must be a finite number >= 0: received -1",
+    });
+    assert.throws(() => reviseSession({ ...s, id: new Uint8Array() }, { time: 1 }), RangeError);
+    // @ts-expect-error: changes must be an object
+    assert.throws(() => reviseSession(s, null), TypeError);
   });
 });
