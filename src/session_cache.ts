@@ -232,6 +232,7 @@ export class SessionCache implements Iterable<Session> {
     newSession?: Session,
     flushed: readonly Session[] = [],
   ): Promise<void> | undefined {
+    if (removed.length === 0 && newSession === undefined && flushed.length === 0) return undefined;
     // OpenSSL marks every session it removes, evicts or flushes not resumable
     // before calling the remove callback (`not_resumable = 1`).
     for (const s of removed) this.#spent.add(originOf(s));
