@@ -35,9 +35,20 @@ class Collision<V> {
   constructor(readonly hash: number, readonly leaves: readonly Leaf<V>[]) {}
 }
 
-/** A 32-way branch with a bitmap of the occupied slots. */
+/**
+ * A 32-way branch with a bitmap of the occupied slots.
+ *
+ * `edit` names the bulk operation that created the branch: that operation
+ * alone may change it in place (a transient, as in Clojure), before the
+ * table it belongs to is returned. Afterwards no one holds that token, so
+ * the branch is immutable like every other node.
+ */
 class Branch<V> {
-  constructor(readonly bitmap: number, readonly slots: readonly Child<V>[]) {}
+  constructor(
+    public bitmap: number,
+    public slots: Child<V>[],
+    readonly edit: object | null = null,
+  ) {}
 }
 
 type Child<V> = Leaf<V> | Collision<V> | Branch<V>;
@@ -170,4 +181,51 @@ function removeIn<V>(
 /** A table without `key`; returns `root` itself when the key is absent. */
 export function tableRemove<V>(root: Table<V>, hash: number, key: string): Table<V> {
   return (removeIn(root, 0, hash, key) ?? EMPTY_TABLE) as Table<V>;
+}
+
+/** Removes `key` below `node` in place where `edit` owns the branch; see `removeIn`. */
+function removeEdit<V>(
+  node: Child<V>,
+  shift: number,
+  hash: number,
+  key: string,
+  edit: object,
+): Child<V> | undefined {
+  if (!(node instanceof Branch)) return removeIn(node, shift, hash, key);
+  const bit = 1 << ((hash >>> shift) & 31);
+  if ((node.bitmap & bit) === 0) return node;
+  const i = popcount(node.bitmap & (bit - 1));
+  const child = node.slots[i]!;
+  const next = removeEdit(child, shift + 5, hash, key, edit);
+  if (next === child) return node;
+  if (next === undefined && node.slots.length === 1 && shift > 0) return undefined;
+  const own = node.edit === edit ? node : new Branch(node.bitmap, node.slots.slice(), edit);
+  if (next === undefined) {
+    own.slots.splice(i, 1);
+    own.bitmap &= ~bit;
+  } else {
+    own.slots[i] = next;
+  }
+  // Below the root, a branch left with one leaf collapses into its parent.
+  if (shift > 0 && own.slots.length === 1 && !(own.slots[0] instanceof Branch)) {
+    return own.slots[0];
+  }
+  return own;
+}
+
+/**
+ * A table without any of `entries`' keys: one bulk operation, so each branch
+ * on the removed keys' paths is copied once, not once per key (flush and
+ * eviction remove many keys at a time). The old table is untouched.
+ */
+export function tableRemoveAll<V>(
+  root: Table<V>,
+  entries: readonly { readonly hash: number; readonly key: string }[],
+): Table<V> {
+  if (entries.length === 0) return root;
+  if (entries.length === 1) return tableRemove(root, entries[0]!.hash, entries[0]!.key);
+  const edit = {};
+  let t: Table<V> = root;
+  for (const e of entries) t = (removeEdit(t, 0, e.hash, e.key, edit) ?? EMPTY_TABLE) as Table<V>;
+  return t;
 }

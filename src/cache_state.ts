@@ -20,13 +20,15 @@
  *    (re)insertion order. That is OpenSSL's list read from tail to head.
  * 3. `seq` of a (re)inserted entry exceeds every `seq` before it.
  * 4. Counters only grow (but `number`, which is `size`).
+ * 5. `first` is the soonest expiry in the order (`Infinity` when empty).
  *
  * | operation                      | cost                                  |
  * |--------------------------------|---------------------------------------|
  * | get                            | O(log32 n)                            |
  * | add (any expiry order)         | O(log n), + O(k + log n) for k evicted|
  * | remove, setTime, setTimeout    | O(log n)                              |
- * | flush(tm), k expired           | O(k log32 n + log n)                  |
+ * | flush(tm), nothing expired     | O(1): the soonest expiry is kept      |
+ * | flush(tm), k expired           | O(k log32 n + log n), one bulk delete |
  * | flush(0)                       | O(n): it removes all n                |
  * | lookup, resumeExternal         | O(log n)                              |
  * | sessions()                     | O(n) to iterate all                   |
@@ -34,13 +36,21 @@
  * @module
  */
 
-import { EMPTY_TABLE, type Table, tableGet, tableRemove, tableSet } from "./_hamt.ts";
+import {
+  EMPTY_TABLE,
+  type Table,
+  tableGet,
+  tableRemove,
+  tableRemoveAll,
+  tableSet,
+} from "./_hamt.ts";
 import {
   type Order,
   orderDropBelow,
   orderDropFirst,
   orderEntries,
   orderInsert,
+  orderMin,
   orderRemove,
 } from "./_order.ts";
 import { derive, type Entry, keyOf, makeEntry, originOf } from "./_entry.ts";
@@ -130,6 +140,8 @@ class State implements CacheState {
     readonly table: Table<Entry>,
     readonly order: Order<Entry>,
     readonly nextSeq: number,
+    /** The soonest expiry cached (`Infinity` when empty): a flush that would remove nothing is O(1). */
+    readonly first: number,
   ) {
     Object.freeze(this);
   }
@@ -148,6 +160,9 @@ interface Draft {
   table: Table<Entry>;
   order: Order<Entry>;
   nextSeq: number;
+  first: number;
+  /** Set when an entry at the soonest expiry left the order: `first` is recomputed at commit. */
+  firstStale: boolean;
 }
 
 function draftOf(s: State): Draft {
@@ -159,7 +174,19 @@ function draftOf(s: State): Draft {
     table: s.table,
     order: s.order,
     nextSeq: s.nextSeq,
+    first: s.first,
+    firstStale: false,
   };
+}
+
+/** Notes that `e` left the order. */
+function left(d: Draft, e: Entry): void {
+  if (e.expiry <= d.first) d.firstStale = true;
+}
+
+/** Notes that `e` joined the order. */
+function joined(d: Draft, e: Entry): void {
+  if (e.expiry < d.first) d.first = e.expiry;
 }
 
 function commit(d: Draft): State {
@@ -171,6 +198,7 @@ function commit(d: Draft): State {
     d.table,
     d.order,
     d.nextSeq,
+    d.firstStale ? (orderMin(d.order)?.expiry ?? Infinity) : d.first,
   );
 }
 
@@ -224,6 +252,7 @@ export function createCacheState(options: CacheStateOptions = {}): CacheState {
     EMPTY_TABLE,
     null,
     0,
+    Infinity,
   );
 }
 
@@ -249,7 +278,7 @@ export function configure(cache: CacheState, options: CacheStateOptions): CacheS
   const mode = options.mode ?? s.mode;
   const timeout = options.timeout ?? s.timeout;
   if (cacheSize === s.cacheSize && mode === s.mode && timeout === s.timeout) return s;
-  return new State(cacheSize, mode, timeout, s.stats, s.table, s.order, s.nextSeq);
+  return new State(cacheSize, mode, timeout, s.stats, s.table, s.order, s.nextSeq, s.first);
 }
 
 /** What {@linkcode add} did. */
@@ -273,6 +302,7 @@ function getEntry(s: State | Draft, key: string): Entry | undefined {
 function unlink(d: Draft, e: Entry): void {
   d.table = tableRemove(d.table, e.hash, e.key);
   d.order = orderRemove(d.order, e);
+  left(d, e);
   d.stats.number -= 1;
 }
 
@@ -280,6 +310,8 @@ function unlink(d: Draft, e: Entry): void {
 function relink(d: Draft, old: Entry, session: Session): Entry {
   const e = makeEntry(session, old.origin, d.nextSeq++, old.key);
   d.order = orderInsert(orderRemove(d.order, old), e);
+  left(d, old);
+  joined(d, e);
   d.table = tableSet(d.table, e.hash, e.key, e);
   return e;
 }
@@ -322,14 +354,14 @@ function addTo(
     const evict = Math.min(linked, d.stats.number - d.cacheSize + 1);
     const out: Entry[] = [];
     d.order = orderDropFirst(d.order, evict, out);
-    for (const e of out) {
-      d.table = tableRemove(d.table, e.hash, e.key);
-      removed.push(e.session);
-    }
+    if (out.length > 0) d.firstStale = true;
+    d.table = tableRemoveAll(d.table, out);
+    for (const e of out) removed.push(e.session);
     d.stats.number -= out.length;
     d.stats.cacheFull += out.length;
   }
   d.order = orderInsert(d.order, entry);
+  joined(d, entry);
   return { added: true, session: cached, removed, replaced };
 }
 
@@ -449,9 +481,12 @@ function flushDraft(d: Draft, tm: number): Session[] {
     d.order = null;
     d.table = EMPTY_TABLE;
   } else {
+    // Nothing expires before the soonest expiry: O(1) for the common flush.
+    if (!d.firstStale && !(d.first < tm)) return [];
     d.order = orderDropBelow(d.order, tm, out);
-    for (const e of out) d.table = tableRemove(d.table, e.hash, e.key);
+    d.table = tableRemoveAll(d.table, out);
   }
+  if (out.length > 0) d.firstStale = true;
   d.stats.number -= out.length;
   return out.map((e) => e.session);
 }
@@ -476,7 +511,7 @@ function flushDraft(d: Draft, tm: number): Session[] {
  */
 export function flush(cache: CacheState, tm: number): FlushResult {
   const s = asState(cache);
-  if (s.order === null) return { cache: s, removed: [] };
+  if (s.order === null || (tm !== 0 && !(s.first < tm))) return { cache: s, removed: [] };
   const d = draftOf(s);
   const removed = flushDraft(d, tm);
   return removed.length === 0 ? { cache: s, removed } : { cache: commit(d), removed };
