@@ -12,13 +12,15 @@
  * 2. A leaf sits at the shallowest depth where its hash fragment is unique
  *    among its siblings; keys with identical 32-bit hashes share a collision
  *    node.
- * 3. No node is ever mutated after it is returned.
+ * 3. No node is ever mutated after it is returned (a bulk removal changes
+ *    only the branches it created itself, before it returns).
  *
  * | operation | cost                                   |
  * |-----------|----------------------------------------|
  * | get       | O(log32 n): at most 7 levels           |
  * | set       | O(log32 n) time, copies one path       |
  * | remove    | O(log32 n) time, copies one path       |
+ * | removeAll | O(k log32 n), copies each touched branch once |
  *
  * Internal: not re-exported from `mod.ts`.
  *
