@@ -27,14 +27,18 @@
  * @module
  */
 
-/** A key and its value. */
-export class Leaf<V> {
-  constructor(readonly hash: number, readonly key: string, readonly value: V) {}
+/**
+ * What the table stores: a value that carries its own key and hash, so the
+ * value itself is the trie's leaf (no wrapper object per entry).
+ */
+export interface Keyed {
+  readonly hash: number;
+  readonly key: string;
 }
 
 /** Keys whose 32-bit hashes are equal. */
-class Collision<V> {
-  constructor(readonly hash: number, readonly leaves: readonly Leaf<V>[]) {}
+class Collision<V extends Keyed> {
+  constructor(readonly hash: number, readonly leaves: readonly V[]) {}
 }
 
 /**
@@ -45,7 +49,7 @@ class Collision<V> {
  * table it belongs to is returned. Afterwards no one holds that token, so
  * the branch is immutable like every other node.
  */
-class Branch<V> {
+class Branch<V extends Keyed> {
   constructor(
     public bitmap: number,
     public slots: Child<V>[],
@@ -53,10 +57,10 @@ class Branch<V> {
   ) {}
 }
 
-type Child<V> = Leaf<V> | Collision<V> | Branch<V>;
+type Child<V extends Keyed> = V | Collision<V> | Branch<V>;
 
 /** The root of a table: always a branch, possibly empty. */
-export type Table<V> = Branch<V>;
+export type Table<V extends Keyed> = Branch<V>;
 
 /** A table with no keys. */
 // deno-lint-ignore no-explicit-any
@@ -78,7 +82,11 @@ function popcount(x: number): number {
 }
 
 /** Looks `key` up; `hash` must be `hashKey(key)`. */
-export function tableGet<V>(root: Table<V>, hash: number, key: string): V | undefined {
+export function tableGet<V extends Keyed>(
+  root: Table<V>,
+  hash: number,
+  key: string,
+): V | undefined {
   let node: Child<V> = root;
   let shift = 0;
   for (;;) {
@@ -87,24 +95,28 @@ export function tableGet<V>(root: Table<V>, hash: number, key: string): V | unde
       if ((node.bitmap & bit) === 0) return undefined;
       node = node.slots[popcount(node.bitmap & (bit - 1))]!;
       shift += 5;
-    } else if (node instanceof Leaf) {
-      return node.key === key ? node.value : undefined;
-    } else {
+    } else if (node instanceof Collision) {
       if (node.hash !== hash) return undefined;
-      for (const leaf of node.leaves) if (leaf.key === key) return leaf.value;
+      for (const leaf of node.leaves) if (leaf.key === key) return leaf;
       return undefined;
+    } else {
+      return node.key === key ? node : undefined;
     }
   }
 }
 
-function withSlot<V>(slots: readonly Child<V>[], i: number, child: Child<V>): Child<V>[] {
+function withSlot<V extends Keyed>(
+  slots: readonly Child<V>[],
+  i: number,
+  child: Child<V>,
+): Child<V>[] {
   const copy = slots.slice();
   copy[i] = child;
   return copy;
 }
 
 /** Joins an existing leaf or collision with a new leaf whose key differs. */
-function join<V>(shift: number, a: Leaf<V> | Collision<V>, b: Leaf<V>): Child<V> {
+function join<V extends Keyed>(shift: number, a: V | Collision<V>, b: V): Child<V> {
   if (a.hash === b.hash) {
     return new Collision(a.hash, a instanceof Collision ? [...a.leaves, b] : [a, b]);
   }
@@ -114,7 +126,7 @@ function join<V>(shift: number, a: Leaf<V> | Collision<V>, b: Leaf<V>): Child<V>
   return new Branch((1 << ia) | (1 << ib), ia < ib ? [a, b] : [b, a]);
 }
 
-function setIn<V>(node: Child<V>, shift: number, leaf: Leaf<V>): Child<V> {
+function setIn<V extends Keyed>(node: Child<V>, shift: number, leaf: V): Child<V> {
   if (node instanceof Branch) {
     const bit = 1 << ((leaf.hash >>> shift) & 31);
     const i = popcount(node.bitmap & (bit - 1));
@@ -126,11 +138,11 @@ function setIn<V>(node: Child<V>, shift: number, leaf: Leaf<V>): Child<V> {
     const child = node.slots[i]!;
     const next = child instanceof Branch
       ? setIn(child, shift + 5, leaf)
-      : child instanceof Leaf && child.key === leaf.key
+      : child instanceof Collision
+      ? (child.hash === leaf.hash ? setIn(child, shift + 5, leaf) : join(shift + 5, child, leaf))
+      : child.key === leaf.key
       ? leaf
-      : child instanceof Collision && child.hash === leaf.hash
-      ? setIn(child, shift + 5, leaf)
-      : join(shift + 5, child as Leaf<V> | Collision<V>, leaf);
+      : join(shift + 5, child, leaf);
     return new Branch(node.bitmap, withSlot(node.slots, i, next));
   }
   // A collision node with the same hash as the leaf.
@@ -142,25 +154,25 @@ function setIn<V>(node: Child<V>, shift: number, leaf: Leaf<V>): Child<V> {
   return new Collision(c.hash, leaves);
 }
 
-/** A table with `key` bound to `value`; the old table is untouched. */
-export function tableSet<V>(root: Table<V>, hash: number, key: string, value: V): Table<V> {
-  return setIn(root, 0, new Leaf(hash, key, value)) as Table<V>;
+/** A table with `value` under its key (replacing any value there); the old table is untouched. */
+export function tableSet<V extends Keyed>(root: Table<V>, value: V): Table<V> {
+  return setIn(root, 0, value) as Table<V>;
 }
 
 /** Removes `key` below `node`; returns `node` itself when absent, `undefined` when emptied. */
-function removeIn<V>(
+function removeIn<V extends Keyed>(
   node: Child<V>,
   shift: number,
   hash: number,
   key: string,
 ): Child<V> | undefined {
-  if (node instanceof Leaf) return node.key === key ? undefined : node;
   if (node instanceof Collision) {
     if (node.hash !== hash) return node;
     const leaves = node.leaves.filter((l) => l.key !== key);
     if (leaves.length === node.leaves.length) return node;
     return leaves.length === 1 ? leaves[0] : new Collision(node.hash, leaves);
   }
+  if (!(node instanceof Branch)) return node.key === key ? undefined : node;
   const bit = 1 << ((hash >>> shift) & 31);
   if ((node.bitmap & bit) === 0) return node;
   const i = popcount(node.bitmap & (bit - 1));
@@ -181,12 +193,12 @@ function removeIn<V>(
 }
 
 /** A table without `key`; returns `root` itself when the key is absent. */
-export function tableRemove<V>(root: Table<V>, hash: number, key: string): Table<V> {
+export function tableRemove<V extends Keyed>(root: Table<V>, hash: number, key: string): Table<V> {
   return (removeIn(root, 0, hash, key) ?? EMPTY_TABLE) as Table<V>;
 }
 
 /** Removes `key` below `node` in place where `edit` owns the branch; see `removeIn`. */
-function removeEdit<V>(
+function removeEdit<V extends Keyed>(
   node: Child<V>,
   shift: number,
   hash: number,
@@ -220,7 +232,7 @@ function removeEdit<V>(
  * on the removed keys' paths is copied once, not once per key (flush and
  * eviction remove many keys at a time). The old table is untouched.
  */
-export function tableRemoveAll<V>(
+export function tableRemoveAll<V extends Keyed>(
   root: Table<V>,
   entries: readonly { readonly hash: number; readonly key: string }[],
 ): Table<V> {

@@ -312,7 +312,7 @@ function relink(d: Draft, old: Entry, session: Session): Entry {
   d.order = orderInsert(orderRemove(d.order, old), e);
   left(d, old);
   joined(d, e);
-  d.table = tableSet(d.table, e.hash, e.key, e);
+  d.table = tableSet(d.table, e);
   return e;
 }
 
@@ -344,7 +344,7 @@ function addTo(
     unlink(d, existing);
   }
   const entry = makeEntry(cached, origin, d.nextSeq++, key);
-  d.table = tableSet(d.table, entry.hash, key, entry);
+  d.table = tableSet(d.table, entry);
   d.stats.number += 1;
   const removed: Session[] = [];
   if (d.cacheSize > 0 && d.stats.number >= d.cacheSize) {
