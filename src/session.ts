@@ -30,7 +30,11 @@ export const MAX_SID_CTX_LENGTH = 32;
  * ```
  */
 export interface Session {
-  /** The session id: 1 to 32 bytes. A Node `Buffer` works too. */
+  /**
+   * The session id: 1 to 32 bytes. A Node `Buffer` works too. The cache keys
+   * the session by a snapshot of these bytes taken when it is added (as
+   * OpenSSL copies the id); do not change the bytes of a cached session's id.
+   */
   readonly id: Uint8Array;
   /** When the session was made, in seconds (`SSL_SESSION_get_time`). */
   readonly time: number;
