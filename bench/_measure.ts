@@ -113,3 +113,19 @@ export function latency(ns: Float64Array, count: number): Latency {
 }
 
 export { hrNow };
+
+/**
+ * A freshly compiled copy of `fn`, with its own type feedback. Benchmark
+ * harness loops are recompiled per implementation, so that no
+ * implementation is measured through call sites another one made
+ * polymorphic (V8 and JSC share feedback between closures of one function
+ * literal). `fn` must be self-contained: no free variables, no nested
+ * functions. Falls back to `fn` itself where `new Function` is unavailable.
+ */
+export function fresh<F extends (...args: never[]) => unknown>(fn: F): F {
+  try {
+    return new Function(`"use strict"; return (${fn.toString()});`)() as F;
+  } catch {
+    return fn;
+  }
+}

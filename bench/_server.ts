@@ -12,6 +12,7 @@
 import { simClock, withSimulatedGlobals } from "./_clock.ts";
 import type { Impl, ImplKind } from "./_impls.ts";
 import {
+  fresh,
   hrNow,
   type Latency,
   latency,
@@ -19,7 +20,7 @@ import {
   timeWithSetup,
   type Timing,
 } from "./_measure.ts";
-import { ADD, type Chunk, ServerTrace } from "./_traces.ts";
+import { type Chunk, ServerTrace } from "./_traces.ts";
 
 /** Settings of the server workload. */
 export interface ServerOptions {
@@ -58,7 +59,10 @@ export interface ServerResult {
 const SEED = 1;
 const FLUSH_EVERY = 256;
 
-/** Replays a chunk; returns the hits. */
+/**
+ * Replays a chunk; returns the hits. Self-contained (see `fresh`): 0 is
+ * ADD, and a flush runs every 256 adds.
+ */
 function replay(
   impl: Impl,
   chunk: Chunk,
@@ -69,9 +73,9 @@ function replay(
   const { kinds, times, sessions, ids } = chunk;
   for (let i = 0; i < chunk.length; i++) {
     clock.sec = times[i]!;
-    if (kinds[i] === ADD) {
+    if (kinds[i] === 0) {
       impl.add(sessions[i]!);
-      if (++counter.adds % FLUSH_EVERY === 0) impl.flush();
+      if (++counter.adds % 256 === 0) impl.flush();
     } else if (impl.lookup(ids[i]!) !== undefined) {
       hits++;
     }
@@ -79,7 +83,7 @@ function replay(
   return hits;
 }
 
-/** Replays only the adds of a chunk, without flushing: the untimed prefill. */
+/** Replays only the adds of a chunk, without flushing: the untimed prefill. Self-contained. */
 function prefill(
   impl: Impl,
   chunk: Chunk,
@@ -88,10 +92,58 @@ function prefill(
 ): void {
   const { kinds, times, sessions } = chunk;
   for (let i = 0; i < chunk.length; i++) {
-    if (kinds[i] !== ADD) continue;
+    if (kinds[i] !== 0) continue;
     clock.sec = times[i]!;
     impl.add(sessions[i]!);
     counter.adds++;
+  }
+}
+
+/** What the latency pass accumulates. */
+interface LatencyState {
+  n: number;
+  nf: number;
+  hits: number;
+  lookups: number;
+  removedSum: number;
+  removedMax: number;
+  readonly all: Float64Array;
+  readonly flushes: Float64Array;
+}
+
+/** Replays a chunk timing every operation alone. Self-contained (see `fresh`). */
+function timeEach(
+  impl: Impl,
+  chunk: Chunk,
+  clock: { sec: number },
+  counter: { adds: number },
+  st: LatencyState,
+  now: () => number,
+): void {
+  const { kinds, times, sessions, ids } = chunk;
+  for (let i = 0; i < chunk.length; i++) {
+    clock.sec = times[i]!;
+    if (kinds[i] === 0) {
+      const flush = ++counter.adds % 256 === 0;
+      const before = flush ? impl.size() : 0;
+      const t0 = now();
+      impl.add(sessions[i]!);
+      if (flush) impl.flush();
+      const dt = now() - t0;
+      st.all[st.n++] = dt;
+      if (flush) {
+        st.flushes[st.nf++] = dt;
+        const removed = before + 1 - impl.size();
+        st.removedSum += removed;
+        if (removed > st.removedMax) st.removedMax = removed;
+      }
+    } else {
+      const t0 = now();
+      const got = impl.lookup(ids[i]!);
+      st.all[st.n++] = now() - t0;
+      st.lookups++;
+      if (got !== undefined) st.hits++;
+    }
   }
 }
 
@@ -111,11 +163,15 @@ async function one(kind: ImplKind, capacity: number, o: ServerOptions): Promise<
       clock,
     });
     const counter = { adds: 0 };
+    // Harness loops compiled afresh for this implementation (see `fresh`).
+    const replayHere = fresh(replay);
+    const prefillHere = fresh(prefill);
+    const timeEachHere = fresh(timeEach);
     // Reach steady state untimed, replaying only the adds. Flushing once at
     // the end leaves the same sessions as flushing every 256 adds would have
     // (the expired sessions are the soonest-expiring ones, which eviction
     // takes first anyway) and spares an O(n)-per-purge peer minutes of prefill.
-    while (trace.adds < 1.05 * capacity) prefill(impl, trace.next(8192), clock, counter);
+    while (trace.adds < 1.05 * capacity) prefillHere(impl, trace.next(8192), clock, counter);
     impl.flush();
     // Warm the lookup path too (prefill ran only adds): 8192 operations,
     // cut short after 2 s for a peer whose purge takes half a second.
@@ -125,47 +181,31 @@ async function one(kind: ImplKind, capacity: number, o: ServerOptions): Promise<
     }
     // Latency pass first, every operation timed on its own: so every
     // implementation meets exactly the same operations here.
-    const all = new Float64Array(o.latencyOps);
-    const flushes = new Float64Array(Math.ceil(o.latencyOps / FLUSH_EVERY) + 1);
-    let n = 0;
-    let nf = 0;
-    let hits = 0;
-    let lookups = 0;
-    let removedSum = 0;
-    let removedMax = 0;
+    const st: LatencyState = {
+      n: 0,
+      nf: 0,
+      hits: 0,
+      lookups: 0,
+      removedSum: 0,
+      removedMax: 0,
+      all: new Float64Array(o.latencyOps),
+      flushes: new Float64Array(Math.ceil(o.latencyOps / FLUSH_EVERY) + 1),
+    };
     const deadline = hrNow() + o.latencyBudgetMs * 1e6;
-    while (n < o.latencyOps && hrNow() < deadline) {
-      const chunk = trace.next(Math.min(4096, o.latencyOps - n));
-      const { kinds, times, sessions, ids } = chunk;
-      for (let i = 0; i < chunk.length; i++) {
-        clock.sec = times[i]!;
-        if (kinds[i] === ADD) {
-          const flush = ++counter.adds % FLUSH_EVERY === 0;
-          const before = flush ? impl.size() : 0;
-          const t0 = hrNow();
-          impl.add(sessions[i]!);
-          if (flush) impl.flush();
-          const dt = hrNow() - t0;
-          all[n++] = dt;
-          if (flush) {
-            flushes[nf++] = dt;
-            const removed = before + 1 - impl.size();
-            removedSum += removed;
-            removedMax = Math.max(removedMax, removed);
-          }
-        } else {
-          const t0 = hrNow();
-          const got = impl.lookup(ids[i]!);
-          all[n++] = hrNow() - t0;
-          lookups++;
-          if (got !== undefined) hits++;
-        }
-      }
+    while (st.n < o.latencyOps && hrNow() < deadline) {
+      timeEachHere(
+        impl,
+        trace.next(Math.min(4096, o.latencyOps - st.n)),
+        clock,
+        counter,
+        st,
+        hrNow,
+      );
     }
     // Then throughput, with mitata, on the operations that follow.
     const throughput = await timeWithSetup(
       () => trace.next(o.chunkOps),
-      (chunk) => replay(impl, chunk, clock, counter),
+      (chunk) => replayHere(impl, chunk, clock, counter),
       o.timing,
     );
     const size = impl.size();
@@ -174,12 +214,12 @@ async function one(kind: ImplKind, capacity: number, o: ServerOptions): Promise<
       ...base,
       opsPerSec: (o.chunkOps / throughput.avg) * 1e9,
       throughput,
-      latency: latency(all, n),
-      flushLatency: latency(flushes, nf),
+      latency: latency(st.all, st.n),
+      flushLatency: latency(st.flushes, st.nf),
       // A peer without a purge call removes nothing on flush; its size says nothing either.
       ...(kind.purges &&
-        { flushRemoved: { mean: nf === 0 ? NaN : removedSum / nf, max: removedMax } }),
-      hitRate: lookups === 0 ? NaN : hits / lookups,
+        { flushRemoved: { mean: st.nf === 0 ? NaN : st.removedSum / st.nf, max: st.removedMax } }),
+      hitRate: st.lookups === 0 ? NaN : st.hits / st.lookups,
       size,
     };
   };
