@@ -7,7 +7,6 @@
  * @module
  */
 
-import { hashKey } from "./_hamt.ts";
 import { expiryOf, type Session } from "./session.ts";
 
 /**
@@ -54,8 +53,16 @@ export function derive(
   return Object.freeze(copy);
 }
 
-/** Makes the entry for `session` at (re)insertion number `seq`. */
-export function makeEntry(session: Session, origin: object, seq: number, key?: string): Entry {
-  const k = key ?? keyOf(session.id, session.version);
-  return { key: k, hash: hashKey(k), session, origin, expiry: expiryOf(session), seq };
+/**
+ * Makes the entry for `session` at (re)insertion number `seq`, under its
+ * table key and that key's hash.
+ */
+export function makeEntry(
+  session: Session,
+  origin: object,
+  seq: number,
+  key: string,
+  hash: number,
+): Entry {
+  return { key, hash, session, origin, expiry: expiryOf(session), seq };
 }

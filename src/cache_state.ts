@@ -38,6 +38,7 @@
 
 import {
   EMPTY_TABLE,
+  hashKey,
   type Table,
   tableGet,
   tableRemove,
@@ -54,7 +55,6 @@ import {
   orderRemove,
 } from "./_order.ts";
 import { derive, type Entry, keyOf, makeEntry, originOf } from "./_entry.ts";
-import { hashKey } from "./_hamt.ts";
 import {
   SESS_CACHE_CLIENT,
   SESS_CACHE_NO_AUTO_CLEAR,
@@ -295,8 +295,8 @@ export interface AddResult {
   readonly replaced: Session | undefined;
 }
 
-function getEntry(s: State | Draft, key: string): Entry | undefined {
-  return tableGet(s.table, hashKey(key), key);
+function getEntry(s: State | Draft, key: string, hash: number = hashKey(key)): Entry | undefined {
+  return tableGet(s.table, hash, key);
 }
 
 function unlink(d: Draft, e: Entry): void {
@@ -308,7 +308,7 @@ function unlink(d: Draft, e: Entry): void {
 
 /** Re-inserts an already cached session as `session`: the entry moves to the head side of its tie group. */
 function relink(d: Draft, old: Entry, session: Session): Entry {
-  const e = makeEntry(session, old.origin, d.nextSeq++, old.key);
+  const e = makeEntry(session, old.origin, d.nextSeq++, old.key, old.hash);
   d.order = orderInsert(orderRemove(d.order, old), e);
   left(d, old);
   joined(d, e);
@@ -323,7 +323,8 @@ function addTo(
   now: number | undefined,
 ): { added: boolean; session: Session; removed: Session[]; replaced: Session | undefined } {
   const key = keyOf(session.id, session.version);
-  const existing = getEntry(d, key);
+  const hash = hashKey(key);
+  const existing = getEntry(d, key, hash);
   const origin = originOf(session);
   const updateTime = (d.mode & SESS_CACHE_UPDATE_TIME) !== 0;
   if (updateTime && now === undefined) {
@@ -343,7 +344,7 @@ function addTo(
     replaced = existing.session;
     unlink(d, existing);
   }
-  const entry = makeEntry(cached, origin, d.nextSeq++, key);
+  const entry = makeEntry(cached, origin, d.nextSeq++, key, hash);
   d.table = tableSet(d.table, entry);
   d.stats.number += 1;
   const removed: Session[] = [];

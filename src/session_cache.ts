@@ -458,7 +458,7 @@ export class SessionCache implements Iterable<Session> {
     return r.session;
   }
 
-  #external(request: SessionLookup): Parameters<NonNullable<SessionCacheOptions["getSession"]>>[0] {
+  #external(request: SessionLookup): ExternalLookup {
     return { id: request.id, version: request.version ?? 0, sidCtx: request.sidCtx };
   }
 
