@@ -8,8 +8,8 @@
  * @module
  */
 
-import * as core from "../src/cache_state.ts";
-import { SessionCache } from "../src/session_cache.ts";
+import * as core from "../core.ts";
+import { SessionCache } from "../mod.ts";
 import { simClock, withSimulatedGlobals } from "./_clock.ts";
 import type { ImplKind } from "./_impls.ts";
 import { fresh, type Stats, timeFn, type Timing } from "./_measure.ts";
@@ -82,7 +82,7 @@ export async function coreShellWorkload(
       ids.reduce((h, id) => h + (f(id) === undefined ? 0 : 1), 0);
 
     const coreLookup = (id: Uint8Array) => {
-      const r = core.lookup(state, { id, now });
+      const r = core.lookup(state, { id }, { now });
       state = r.cache;
       return r.session;
     };

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Session } from "../src/session.ts";
+import type { Session } from "../mod.ts";
 import { simClock, withSimulatedGlobals } from "./_clock.ts";
 import type { Impl, ImplKind } from "./_impls.ts";
 import { fresh, hrNow, type Stats, timeFn, timeWithSetup, type Timing } from "./_measure.ts";

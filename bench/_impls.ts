@@ -35,9 +35,9 @@
 import { TTLCache } from "@isaacs/ttlcache";
 import { LRUCache } from "lru-cache";
 import QuickLRU from "quick-lru";
-import * as core from "../src/cache_state.ts";
-import { SessionCache } from "../src/session_cache.ts";
-import type { Session } from "../src/session.ts";
+import * as core from "../core.ts";
+import { SessionCache } from "../mod.ts";
+import type { Session } from "../mod.ts";
 import { CacheModel, fieldsOf, hex, type ModelSession } from "../tests/_model.ts";
 import type { SimClock } from "./_clock.ts";
 
@@ -127,7 +127,7 @@ const pure: ImplKind = {
         state = core.add(state, s).cache;
       },
       lookup: (id) => {
-        const r = core.lookup(state, { id, now: clock.sec });
+        const r = core.lookup(state, { id }, { now: clock.sec });
         state = r.cache;
         return r.session;
       },

@@ -15,7 +15,7 @@
 
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Session } from "../src/session.ts";
+import type { Session } from "../mod.ts";
 import { simClock, withSimulatedGlobals } from "./_clock.ts";
 import { forceGc, heapUsed, hrNow, runtimeName, settleHeap } from "./_env.ts";
 import { type Impl, type ImplKind, IMPLS } from "./_impls.ts";

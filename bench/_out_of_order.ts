@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Session } from "../src/session.ts";
+import type { Session } from "../mod.ts";
 import { simClock, withSimulatedGlobals } from "./_clock.ts";
 import { settleHeap } from "./_env.ts";
 import type { Impl, ImplKind } from "./_impls.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Session } from "../src/session.ts";
+import type { Session } from "../mod.ts";
 import { randomId, Rng } from "./_rng.ts";
 
 /** Operation kinds in a trace. */

@@ -7,7 +7,7 @@
  */
 
 import { connect } from "node:tls";
-import type { TlsClientSessionCache, TlsPeer } from "../src/tls_client_cache.ts";
+import type { TlsClientSessionCache, TlsPeer } from "../node.ts";
 
 /** What one connection did. */
 export interface Handshake {

@@ -19,9 +19,9 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { createServer } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { attachSessionCache } from "../src/node_tls_server.ts";
-import { SessionCache } from "../src/session_cache.ts";
-import { TlsClientSessionCache } from "../src/tls_client_cache.ts";
+import { attachSessionCache } from "../node.ts";
+import { SessionCache } from "../mod.ts";
+import { TlsClientSessionCache } from "../node.ts";
 import { handshake } from "./_client.ts";
 import { median, Progress, table } from "./_report.ts";
 

@@ -1,15 +1,18 @@
+// This module is browser compatible.
+
 /**
  * Input checks for the public entry points. The core assumes valid input;
  * the shell calls these first, so a refused call changes nothing.
  *
  * Messages follow the std grammar: `Cannot <do what>: <what> must <rule>: received <value>`.
  *
- * Internal: not re-exported from `mod.ts`.
+ * Internal: not re-exported from any entry point.
  *
  * @module
  */
 
-import { MAX_SESSION_ID_LENGTH, MAX_SID_CTX_LENGTH, type Session } from "./session.ts";
+import { MAX_SESSION_ID_LENGTH, MAX_SID_CTX_LENGTH, MAX_TIME, type Session } from "./session.ts";
+import { MAX_TIMER_MS } from "./_async.ts";
 
 /** A short, safe rendering of a received value for an error message. */
 export function show(value: unknown): string {
@@ -41,7 +44,17 @@ export function checkId(action: string, id: unknown): asserts id is Uint8Array {
   }
 }
 
-/** Checks a time or a timeout: a finite number >= 0. */
+/** Whether a value is a time or timeout `checkSeconds` accepts. */
+export function isSeconds(value: unknown): value is number {
+  return typeof value === "number" && value >= 0 && value <= MAX_TIME;
+}
+
+/**
+ * Checks a time or a timeout in seconds: a finite number from 0 to
+ * `MAX_TIME`, the most OpenSSL 3.3 holds without wrapping around. A value
+ * above it is most likely milliseconds (`Date.now()` is about 1.7e12), and
+ * the message says so.
+ */
 export function checkSeconds(
   action: string,
   name: string,
@@ -53,6 +66,13 @@ export function checkSeconds(
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(
       `Cannot ${action}: ${name} must be a finite number >= 0: received ${show(value)}`,
+    );
+  }
+  if (value > MAX_TIME) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be at most ${MAX_TIME} seconds (milliseconds, as from Date.now(), are 1000 times too large): received ${
+        show(value)
+      }`,
     );
   }
 }
@@ -127,4 +147,40 @@ export function checkMode(action: string, mode: unknown): asserts mode is number
       `Cannot ${action}: mode must be an integer from 0 to 0xffffffff: received ${show(mode)}`,
     );
   }
+}
+
+/** Checks a callback option: absent, or a function. */
+export function checkFunction(action: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`Cannot ${action}: ${name} must be a function: received ${show(value)}`);
+  }
+}
+
+/** Checks a count or duration that must be a number > 0 (`Infinity` allowed). */
+export function checkPositive(action: string, name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot ${action}: ${name} must be a number: received ${show(value)}`);
+  }
+  if (!(value > 0)) {
+    throw new RangeError(`Cannot ${action}: ${name} must be a number > 0: received ${show(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a timer delay in milliseconds: a number > 0 and at most 2^31 - 1,
+ * the longest delay `setTimeout` honours (a longer one fires at once).
+ */
+export function checkDelayMs(action: string, name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot ${action}: ${name} must be a number: received ${show(value)}`);
+  }
+  if (!(value > 0 && value <= MAX_TIMER_MS)) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be a number > 0 and at most ${MAX_TIMER_MS} ms: received ${
+        show(value)
+      }`,
+    );
+  }
+  return value;
 }

@@ -1,3 +1,5 @@
+// This module is browser compatible.
+
 /**
  * Session cache mode flags, with OpenSSL's names and values
  * (`SSL_SESS_CACHE_*` in `openssl/ssl.h`).
@@ -6,9 +8,15 @@
  *
  * @example Cache on the server side but never flush automatically
  * ```ts
- * import { SESS_CACHE_NO_AUTO_CLEAR, SESS_CACHE_SERVER } from "./modes.ts";
- * const mode = SESS_CACHE_SERVER | SESS_CACHE_NO_AUTO_CLEAR;
- * if (mode !== 0x82) throw new Error("unexpected mode");
+ * import assert from "node:assert/strict";
+ * import {
+ *   SESS_CACHE_NO_AUTO_CLEAR,
+ *   SESS_CACHE_SERVER,
+ *   SessionCache,
+ * } from "@sesscache/openssl-session-cache";
+ *
+ * const cache = new SessionCache({ mode: SESS_CACHE_SERVER | SESS_CACHE_NO_AUTO_CLEAR });
+ * assert.equal(cache.mode, 0x82);
  * ```
  *
  * @module

@@ -1,9 +1,12 @@
+// This module is browser compatible.
+
 /**
  * The session value the cache stores, and the rules that make one valid.
  *
- * A session is a plain readonly object. Times are whole or fractional seconds,
- * like OpenSSL's `time_t`: `time` is when the session was made, `timeout` its
- * lifetime, and `time + timeout` its expiry.
+ * A session is a plain readonly object. Times are whole or fractional seconds
+ * since the epoch, from 0 to {@linkcode MAX_TIME} (OpenSSL 3.3 keeps them as
+ * nanoseconds): `time` is when the session was made, `timeout` its lifetime,
+ * and `time + timeout` its expiry.
  *
  * @module
  */
@@ -20,13 +23,15 @@ export const MAX_SID_CTX_LENGTH = 32;
  *
  * @example A session made now that lives five minutes
  * ```ts
- * import type { Session } from "./session.ts";
+ * import assert from "node:assert/strict";
+ * import { expiryOf, type Session } from "@sesscache/openssl-session-cache";
+ *
  * const session: Session = {
  *   id: new Uint8Array([1, 2, 3]),
  *   time: 1_700_000_000,
  *   timeout: 300,
  * };
- * if (session.time + session.timeout !== 1_700_000_300) throw new Error("expiry");
+ * assert.equal(expiryOf(session), 1_700_000_300);
  * ```
  */
 export interface Session {
@@ -58,11 +63,16 @@ export interface Session {
 /**
  * What identifies a cached session: its id and protocol version.
  *
- * @example Looking a session up by id alone (version 0)
+ * @example The same id under two versions is two keys
  * ```ts
- * import type { SessionKey } from "./session.ts";
- * const key: SessionKey = { id: new Uint8Array([1, 2, 3]) };
- * if (key.version !== undefined) throw new Error("version");
+ * import assert from "node:assert/strict";
+ * import * as core from "@sesscache/openssl-session-cache/core";
+ *
+ * const id = new Uint8Array([1, 2, 3]);
+ * const key: core.SessionKey = { id }; // version 0
+ * const cache = core.add(core.createCacheState(), { id, time: 0, timeout: 10 }).cache;
+ * assert.equal(core.get(cache, key)?.timeout, 10);
+ * assert.equal(core.get(cache, { id, version: core.TLS1_2_VERSION }), undefined);
  * ```
  */
 export interface SessionKey {
@@ -73,30 +83,70 @@ export interface SessionKey {
 }
 
 /**
- * A session's expiry, `time + timeout`, in seconds. A sum beyond
- * `Number.MAX_SAFE_INTEGER` is `Infinity`: such a session never expires,
- * as OpenSSL 3.3's saturating time arithmetic makes it.
+ * The largest time, timeout or flush time OpenSSL 3.3 can hold, in seconds:
+ * 18446744073, the whole seconds in 2^64 - 1 nanoseconds. 3.3 keeps times as
+ * unsigned 64-bit nanosecond counts (`OSSL_TIME`) and converts seconds by
+ * multiplying by 10^9 without saturating, so a larger value wraps around
+ * (`SSL_SESSION_set_time(s, 20000000000)` reads back 1553255926). The cache
+ * refuses such values instead.
+ */
+export const MAX_TIME = 18446744073;
+
+/** 2^64 - 1 nanoseconds, in seconds: an expiry beyond it saturates to "never". */
+const MAX_EXPIRY = 18446744073.709551615;
+
+/**
+ * A session's expiry, `time + timeout`, in seconds, as OpenSSL 3.3 computes
+ * it (`ssl_session_calculate_timeout`): a saturating sum of two 64-bit
+ * nanosecond counts, so a sum beyond 2^64 - 1 ns (18446744073.709551615 s) is
+ * `Infinity`. Such a session never expires by flush (only `flush(0)` removes
+ * it) and sorts after every finite expiry; sessions at `Infinity` tie, first
+ * in first out.
  *
- * Where the versions part: OpenSSL 3.0 keeps `time_t` sums (exact up to
- * 2^63), which this cache matches for every sum up to 2^53. OpenSSL 3.3 keeps
- * unsigned 64-bit nanoseconds, so its sum saturates ("never expires") from
- * about 18,446,744,074 s (the year 2554), and a single time or timeout above
- * that wraps. For sums between that and 2^53 this cache, like 3.0, keeps a
- * finite expiry where 3.3 has none.
+ * (OpenSSL 3.0 kept `time_t` sums with an overflow flag instead, so it agrees
+ * with 3.3 for every sum up to 18446744073 s and differs above.)
  *
- * @param session The session.
- * @returns `session.time + session.timeout`, or `Infinity` beyond `Number.MAX_SAFE_INTEGER`.
+ * @param session The session (only `time` and `timeout` are read).
+ * @returns `session.time + session.timeout`, or `Infinity` beyond 2^64 - 1 ns.
  *
- * @example
+ * @example Saturation at OpenSSL 3.3's limit
  * ```ts
- * import { expiryOf } from "./session.ts";
- * if (expiryOf({ time: 100, timeout: 10 }) !== 110) throw new Error("expiry");
- * if (expiryOf({ time: Number.MAX_SAFE_INTEGER, timeout: 1 }) !== Infinity) {
- *   throw new Error("saturation");
- * }
+ * import assert from "node:assert/strict";
+ * import { expiryOf, MAX_TIME } from "@sesscache/openssl-session-cache";
+ *
+ * assert.equal(expiryOf({ time: 100, timeout: 10 }), 110);
+ * assert.equal(expiryOf({ time: MAX_TIME, timeout: 0 }), MAX_TIME);
+ * assert.equal(expiryOf({ time: MAX_TIME, timeout: 1 }), Infinity);
  * ```
  */
 export function expiryOf(session: { readonly time: number; readonly timeout: number }): number {
   const sum = session.time + session.timeout;
-  return sum > Number.MAX_SAFE_INTEGER ? Infinity : sum;
+  return sum > MAX_EXPIRY ? Infinity : sum;
 }
+
+/**
+ * Why a session left the cache, as every removal callback is told:
+ * - `"expired"`: a flush found it past its expiry (`SSL_CTX_flush_sessions`
+ *   with a time, or the automatic flush every 255 handshakes);
+ * - `"evicted"`: the cache was full and an add made room (`cache_full`);
+ * - `"removed"`: `SSL_CTX_remove_session` was called for it, directly, by a
+ *   server lookup that found it expired, or by a TLS 1.3 client using its ticket;
+ * - `"cleared"`: `flush(0)`, which empties the cache (`SSL_CTX_free` does this).
+ *
+ * OpenSSL's `remove_session_cb` is not told; the reason lets an external
+ * store tell a fleet-wide removal from one process's own housekeeping.
+ */
+export type RemovalReason = "expired" | "evicted" | "removed" | "cleared";
+
+/** A session that left the cache, and why. */
+export interface Removal {
+  /** The session as the remove callback receives it. */
+  readonly session: Session;
+  /** Why it left. */
+  readonly reason: RemovalReason;
+}
+
+/** `TLS1_2_VERSION`: the protocol version of TLS 1.2 sessions (the ones resumed by id). */
+export const TLS1_2_VERSION = 0x0303;
+/** `TLS1_3_VERSION`: the protocol version of TLS 1.3 sessions (resumed by ticket). */
+export const TLS1_3_VERSION = 0x0304;

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Session } from "../src/session.ts";
-import type { SessionCache } from "../src/session_cache.ts";
-import type { CacheStats } from "../src/cache_state.ts";
+import type { Session } from "../mod.ts";
+import type { SessionCache } from "../mod.ts";
+import type { CacheStats } from "../core.ts";
 
 /**
  * Builds a session id from its bytes.

@@ -70,6 +70,14 @@ export interface ModelSession {
 
 export type Side = "client" | "server";
 export type Outcome = "hit" | "miss" | "expired" | "mismatch";
+/** Why a session left (spec §2-§6): flush past expiry, cache full, remove, flush(0). */
+export type Reason = "expired" | "evicted" | "removed" | "cleared";
+
+/** A removal callback the model expects: the session it receives, and why. */
+export interface ModelRemoval {
+  readonly session: ModelSession;
+  readonly reason: Reason;
+}
 
 export interface ModelStats {
   number: number;
@@ -89,13 +97,13 @@ export interface ModelStats {
 export interface ModelAdd {
   added: boolean;
   session: ModelSession;
-  removed: ModelSession[];
+  removed: ModelRemoval[];
   replaced: ModelSession | undefined;
 }
 
 export interface ModelRemove {
   found: boolean;
-  removed: ModelSession[];
+  removed: ModelRemoval[];
 }
 
 export interface ModelLookupRequest {
@@ -108,7 +116,7 @@ export interface ModelLookupRequest {
 export interface ModelLookup {
   outcome: Outcome;
   session: ModelSession | undefined;
-  removed: ModelSession[];
+  removed: ModelRemoval[];
   consultExternal: boolean;
 }
 
@@ -117,11 +125,11 @@ export interface ModelHandshake {
    * Sessions for the remove callback before the new-session callback: the
    * evictions of the add, or a TLS 1.3 client's own session.
    */
-  removed: ModelSession[];
+  removed: ModelRemoval[];
   /** The session the new-session callback receives, if any. */
   newSession: ModelSession | undefined;
   /** Sessions removed by the automatic flush (after the new-session callback). */
-  flushed: ModelSession[];
+  flushed: ModelRemoval[];
 }
 
 /** `list[i]`, which must exist. */
@@ -135,10 +143,16 @@ export function keyOf(s: { id: string; version: number }): string {
   return `${s.version}:${s.id}`;
 }
 
-/** Spec §2/§8: `time + timeout`, beyond MAX_SAFE_INTEGER never expires. */
+/** Spec §8: the largest time OpenSSL 3.3 holds, in whole seconds (2^64 - 1 ns). */
+export const MODEL_MAX_TIME = 18446744073;
+
+/**
+ * Spec §8: `time + timeout` as 3.3 computes it in nanoseconds, saturating:
+ * a sum beyond 2^64 - 1 ns (18446744073.709551615 s) never expires.
+ */
 export function modelExpiry(s: { time: number; timeout: number }): number {
   const sum = s.time + s.timeout;
-  return sum > Number.MAX_SAFE_INTEGER ? Infinity : sum;
+  return sum > 18446744073.709551615 ? Infinity : sum;
 }
 
 // ---------------------------------------------------------------------------
@@ -285,7 +299,7 @@ export class CacheModel {
     const value = updateTime ? { ...input, time: now! } : input;
     // The table already holds the new session when the eviction loop runs.
     let number = this.table.size + 1;
-    const removed: ModelSession[] = [];
+    const removed: ModelRemoval[] = [];
     while (this.cacheSize > 0 && number >= this.cacheSize) {
       const tail = this.list[this.list.length - 1];
       if (tail === undefined) {
@@ -297,7 +311,7 @@ export class CacheModel {
       number--;
       this.counters.cacheFull++;
       this.spent.add(tail.origin);
-      removed.push(tail);
+      removed.push({ session: tail, reason: "evicted" });
     }
     if (removed.length > 1) hit("add evicts several");
     else if (removed.length === 1) hit("add evicts one");
@@ -313,12 +327,12 @@ export class CacheModel {
       this.table.delete(keyOf(cached));
     }
     this.spent.add(arg.origin);
-    return { found: cached !== undefined, removed: [arg] };
+    return { found: cached !== undefined, removed: [{ session: arg, reason: "removed" }] };
   }
 
   /** Spec §2: walk from the tail; tm 0 removes all; expired iff tm > expiry. */
-  flush(tm: number): ModelSession[] {
-    const removed: ModelSession[] = [];
+  flush(tm: number): ModelRemoval[] {
+    const removed: ModelRemoval[] = [];
     while (this.list.length > 0) {
       const tail = at(this.list, this.list.length - 1);
       if (tm === modelExpiry(tail)) hit("flush stops at tm === expiry");
@@ -326,7 +340,7 @@ export class CacheModel {
       this.list.pop();
       this.table.delete(keyOf(tail));
       this.spent.add(tail.origin);
-      removed.push(tail);
+      removed.push({ session: tail, reason: tm === 0 ? "cleared" : "expired" });
     }
     if (removed.length > 1) hit(tm === 0 ? "flush(0) removes several" : "flush removes several");
     return removed;
@@ -365,7 +379,7 @@ export class CacheModel {
     }
     this.counters.cbHits++;
     let session = external;
-    const removed: ModelSession[] = [];
+    const removed: ModelRemoval[] = [];
     if ((this.mode & NO_INTERNAL_STORE) === 0) {
       const r = this.add(external, req.now);
       removed.push(...r.removed);
@@ -375,7 +389,7 @@ export class CacheModel {
   }
 
   /** Spec §6 steps 3-5 (plus OpenSSL's version consistency check before step 3). */
-  #resume(s: ModelSession, req: ModelLookupRequest, removed: ModelSession[]): ModelLookup {
+  #resume(s: ModelSession, req: ModelLookupRequest, removed: ModelRemoval[]): ModelLookup {
     const miss = (outcome: Outcome): ModelLookup => ({
       outcome,
       session: undefined,
@@ -451,7 +465,8 @@ export class CacheModel {
       const good = h.side === "client" ? this.counters.connectGood : this.counters.acceptGood;
       if ((good & 0xff) === 0xff) hit("handshake: good counter at 255 mod 256");
       if ((this.mode & NO_AUTO_CLEAR) === 0 && (this.mode & bit) !== 0 && (good & 0xff) === 0xff) {
-        out.flushed = this.flush(h.now);
+        // 3.3's ssl_update_cache flushes at time(NULL): whole seconds.
+        out.flushed = this.flush(Math.floor(h.now));
         hit(out.flushed.length > 0 ? "auto-flush removes" : "auto-flush (nothing expired)");
       }
     }
@@ -593,6 +608,26 @@ export class Registry {
     }
   }
 
+  /** Checks removal callbacks in order: sessions as `expectList`, and each reason. */
+  expectRemovals(
+    real: readonly { readonly session: RealSession; readonly reason: string }[],
+    expected: readonly ModelRemoval[],
+    what: string,
+    mayBeNew: (s: ModelSession) => boolean,
+  ): void {
+    this.expectList(
+      real.map((r) => r.session),
+      expected.map((e) => e.session),
+      what,
+      mayBeNew,
+    );
+    assert.deepEqual(
+      real.map((r) => r.reason),
+      expected.map((e) => e.reason),
+      `${what}: reasons`,
+    );
+  }
+
   /** Checks a list of sessions in order. `mayBeNew(i)` as for `expect`. */
   expectList(
     real: readonly RealSession[],
@@ -686,19 +721,28 @@ export function specSource(spec: SessionSpec): string {
   return `{ ${parts.join(", ")} }`;
 }
 
+/**
+ * Times: mostly small (so sessions tie and expire near each other), now and
+ * then a half second, and near OpenSSL 3.3's limit, where `time + timeout`
+ * saturates to "never" (spec §8).
+ */
 export const timeArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 0, max: 12 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 24 }).map((t) => t + 0.5) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(Number.MAX_SAFE_INTEGER - 3, Number.MAX_SAFE_INTEGER, 1e300),
+    arbitrary: fc.constantFrom(MODEL_MAX_TIME - 3, MODEL_MAX_TIME - 1, MODEL_MAX_TIME),
   },
 );
 export const timeoutArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 0, max: 8 }) },
-  { weight: 1, arbitrary: fc.constantFrom(Number.MAX_SAFE_INTEGER, 1e300) },
+  { weight: 1, arbitrary: fc.constantFrom(1, 3, 4, MODEL_MAX_TIME - 5, MODEL_MAX_TIME) },
 );
-/** A "now" or flush time: small, so most sessions are around it. */
-export const nowArb: fc.Arbitrary<number> = fc.integer({ min: 0, max: 24 });
+/** A "now" or flush time: small, so most sessions are around it; sometimes fractional. */
+export const nowArb: fc.Arbitrary<number> = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 0, max: 24 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 24 }).map((t) => t + 0.25) },
+);
 
 export const specArb: fc.Arbitrary<SessionSpec> = fc.record({
   id: fc.constantFrom(...ID_ALPHABET),
@@ -878,7 +922,8 @@ export function flushTime(m: CacheModel, kind: FlushKind, pick: number, value: n
   if (kind !== "value" && m.list.length > 0) {
     const e = modelExpiry(at(m.list, pick % m.list.length));
     const t = kind === "exact" ? e : kind === "before" ? e - 1 : e + 1;
-    if (Number.isFinite(t) && t > 0) return t; // (tm 0 would mean "all")
+    // (tm 0 would mean "all"; above MODEL_MAX_TIME the cache refuses it)
+    if (Number.isFinite(t) && t > 0 && t <= MODEL_MAX_TIME) return t;
   }
   return value;
 }

@@ -4,9 +4,9 @@
 // changed nothing: same size, counters, settings, order, session objects, and no callback.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SessionCache, type SessionCacheOptions } from "../src/session_cache.ts";
-import type { Session } from "../src/session.ts";
-import { SESS_CACHE_SERVER, SESS_CACHE_UPDATE_TIME } from "../src/modes.ts";
+import { SessionCache, type SessionCacheOptions } from "../mod.ts";
+import type { Session } from "../mod.ts";
+import { MAX_TIME, SESS_CACHE_SERVER, SESS_CACHE_UPDATE_TIME } from "../mod.ts";
 import { type CacheSnapshot, session, sid, snapshot } from "./_helpers.ts";
 
 /** The std grammar: `Cannot <action>: <what> must <rule>: received <value>`, no trailing period. */
@@ -140,6 +140,20 @@ describe("add() refuses", () => {
     message: "Cannot add session: time must be a finite number >= 0: received NaN",
   });
   refuses({
+    what: "a time in milliseconds (above OpenSSL 3.3's 18446744073 s, where it wraps around)",
+    call: (c) => c.add(ok({ time: 1_700_000_000_000 })),
+    error: RangeError,
+    message:
+      "Cannot add session: time must be at most 18446744073 seconds (milliseconds, as from Date.now(), are 1000 times too large): received 1700000000000",
+  });
+  refuses({
+    what: "a timeout one second above MAX_TIME",
+    call: (c) => c.add(ok({ timeout: MAX_TIME + 1 })),
+    error: RangeError,
+    message:
+      "Cannot add session: timeout must be at most 18446744073 seconds (milliseconds, as from Date.now(), are 1000 times too large): received 18446744074",
+  });
+  refuses({
     what: "an infinite time",
     call: (c) => c.add(ok({ time: Infinity })),
     error: RangeError,
@@ -217,11 +231,13 @@ describe("add() refuses", () => {
     assert.equal(cache.size, 1);
   });
 
-  it("time and timeout 0, and a timeout whose sum overflows, are accepted", () => {
+  it("time and timeout 0, and a time and timeout of MAX_TIME whose sum saturates, are accepted", () => {
     const cache = new SessionCache();
     assert.equal(cache.add(session(1, 0, 0)), true);
-    assert.equal(cache.add(session(2, 1, Number.MAX_VALUE)), true);
+    assert.equal(cache.add(session(2, MAX_TIME, MAX_TIME)), true);
     assert.equal(cache.size, 2);
+    assert.equal(cache.flush(MAX_TIME).length, 1, "the session expiring at 0 goes");
+    assert.equal(cache.size, 1, "an expiry beyond 2^64 - 1 ns never comes");
   });
 });
 

@@ -1,0 +1,26 @@
+// This module is browser compatible.
+
+/**
+ * Byte helpers shared by every layer: equality and hex.
+ *
+ * Internal: not re-exported from any entry point.
+ *
+ * @module
+ */
+
+/** Whether two byte strings are equal; `undefined` counts as empty. */
+export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  const length = a?.length ?? 0;
+  if (length !== (b?.length ?? 0)) return false;
+  for (let i = 0; i < length; i++) if (a![i] !== b![i]) return false;
+  return true;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lowercase hex of some bytes. */
+export function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}

@@ -1,0 +1,93 @@
+// The benchmarks, run at tiny sizes: every workload runs on this runtime, and every
+// implementation (this library's shell and core, the naive model, the peers) returns the same
+// hits on the shared agreement traces. No timing is asserted: timings on a shared CI machine
+// are noise; the real numbers come from `deno task bench` and friends (see the README).
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { agreementTraces, replay } from "../../bench/_check.ts";
+import { TTLCache } from "@isaacs/ttlcache";
+import { idKey, type ImplKind, IMPLS } from "../../bench/_impls.ts";
+import type { Session } from "../../mod.ts";
+import { runBenchmarks } from "../../bench/_run.ts";
+import { renderReport } from "../../bench/_report.ts";
+
+describe("benchmarks (smoke mode)", () => {
+  it("every implementation returns the same hits as the reference on the shared traces", async () => {
+    const traces = agreementTraces(400);
+    let compared = 0;
+    for (const trace of traces) {
+      assert.ok(trace.expected.some((s) => s !== undefined), `${trace.name}: no hits`);
+      assert.ok(trace.expected.some((s) => s === undefined), `${trace.name}: no misses`);
+      for (const kind of IMPLS) {
+        const a = await replay(kind, trace);
+        if (a.skipped !== undefined) {
+          // Only LRU peers sit out, and only the trace that evicts.
+          assert.ok(
+            trace.evicts && !kind.evictsSoonestExpiry,
+            `${kind.name} skipped ${trace.name}`,
+          );
+          continue;
+        }
+        assert.equal(a.mismatches, 0, `${kind.name} on "${trace.name}": ${a.firstMismatch}`);
+        compared++;
+      }
+    }
+    assert.ok(compared >= 3 * IMPLS.length - 2);
+  });
+
+  it("a peer with a non-strict expiry test is caught by the agreement traces", async () => {
+    // @isaacs/ttlcache treats an entry as expired at now >= expiry; OpenSSL at now > expiry. The
+    // bench gives it ttl + 1 ms for that reason. Without the + 1 the traces must notice.
+    const ttl = IMPLS.find((k) => k.name === "@isaacs/ttlcache")!;
+    const early: ImplKind = {
+      ...ttl,
+      name: "ttlcache without the + 1 ms",
+      make: ({ capacity, timeout }) => {
+        const c = new TTLCache<string, Session>({
+          max: capacity,
+          ttl: timeout * 1000,
+          checkAgeOnGet: true,
+        });
+        return {
+          add: (s) => void c.set(idKey(s.id), s),
+          lookup: (id) => c.get(idKey(id)),
+          flush: () => c.purgeStale(),
+          size: () => c.size,
+          close: () => c.cancelTimer(),
+        };
+      },
+    };
+    const a = await replay(early, agreementTraces(400)[0]!);
+    assert.ok(a.mismatches > 0, "expected mismatches at the expiry boundary");
+  });
+
+  it("every workload runs at tiny sizes and reports finite numbers", async () => {
+    const report = await runBenchmarks({ smoke: true });
+    assert.equal(report.env.mode, "smoke");
+    assert.ok(report.server.length > 0 && report.server.some((s) => s.opsPerSec! > 0));
+    for (const s of report.server.filter((x) => x.skipped === undefined)) {
+      assert.ok(Number.isFinite(s.opsPerSec) && s.opsPerSec! > 0, `${s.impl}: throughput`);
+      assert.ok(
+        s.latency!.max >= s.latency!.p999 && s.latency!.p999 >= s.latency!.p50,
+        `${s.impl}: latency order`,
+      );
+      assert.ok(s.hitRate! > 0 && s.hitRate! < 1, `${s.impl}: hit rate ${s.hitRate}`);
+    }
+    for (const f of report.flush.filter((x) => x.skipped === undefined)) {
+      assert.equal(f.verified, true, `${f.impl} flush n=${f.n} k=${f.k} did not remove exactly k`);
+      assert.ok(Number.isFinite(f.time!.avg));
+    }
+    for (const o of report.outOfOrder.filter((x) => x.skipped === undefined)) {
+      assert.equal(o.size, o.n, `${o.impl} holds ${o.size} of ${o.n} after the fill`);
+    }
+    for (const c of report.coreShell) {
+      assert.ok(c.hits > 0, `${c.variant}: no hits`);
+    }
+    for (const m of report.memory.filter((x) => x.skipped === undefined)) {
+      assert.ok(Number.isFinite(m.bytesPerSession), `${m.impl}: memory`);
+    }
+    const text = renderReport(report);
+    assert.match(text, /## 1\. Server workload/);
+    assert.match(text, /## Correctness before timing/);
+  });
+});
