@@ -47,6 +47,22 @@ import {
   show,
 } from "../_validate.ts";
 
+/**
+ * How many sessions left a {@linkcode SessionCache}, by reason, since it was
+ * created. OpenSSL counts only evictions (`cache_full`) and expired sessions
+ * met on lookup (`timeouts`); these count every removal callback.
+ */
+export interface RemovalCounts {
+  /** Removed by a flush past their expiry (including the automatic flush). */
+  readonly expired: number;
+  /** Evicted because the cache was full (equals `stats.cacheFull`). */
+  readonly evicted: number;
+  /** Removed by `remove()`, by a lookup that found them expired, or by a TLS 1.3 client. */
+  readonly removed: number;
+  /** Removed by `flush(0)`. */
+  readonly cleared: number;
+}
+
 /** Options of {@linkcode SessionCache}. */
 export interface SessionCacheOptions {
   /** Most sessions kept; 0 means unlimited. Default 20480 (OpenSSL's). Size N holds N - 1. */
@@ -134,6 +150,13 @@ export class SessionCache implements Iterable<Session> {
   readonly #onError: ((error: unknown) => void) | undefined;
   /** Sessions (by origin) that OpenSSL would have marked `not_resumable`. */
   readonly #notResumable = new WeakSet<object>();
+  /** Removal callbacks so far, by reason. */
+  readonly #removals: { -readonly [K in RemovalReason]: number } = {
+    expired: 0,
+    evicted: 0,
+    removed: 0,
+    cleared: 0,
+  };
 
   /**
    * Creates an empty cache.
@@ -180,6 +203,26 @@ export class SessionCache implements Iterable<Session> {
   /** A snapshot of the counters (`SSL_CTX_sess_*`). */
   get stats(): CacheStats {
     return this.#state.stats;
+  }
+
+  /**
+   * A snapshot of how many sessions left the cache, by reason (a fresh object
+   * each time): what an operator watches next to the counters.
+   *
+   * @example Evictions and expiries counted apart
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionCache } from "@sesscache/openssl-session-cache";
+   *
+   * const cache = new SessionCache({ cacheSize: 2 });
+   * cache.add({ id: new Uint8Array([1]), time: 0, timeout: 10 });
+   * cache.add({ id: new Uint8Array([2]), time: 0, timeout: 20 }); // size 2 holds 1: evicts 1
+   * cache.flush(21);
+   * assert.deepEqual(cache.removals, { expired: 1, evicted: 1, removed: 0, cleared: 0 });
+   * ```
+   */
+  get removals(): RemovalCounts {
+    return { ...this.#removals };
   }
 
   /**
@@ -235,8 +278,14 @@ export class SessionCache implements Iterable<Session> {
     if (removed.length === 0 && newSession === undefined && flushed.length === 0) return undefined;
     // OpenSSL marks every session it removes, evicts or flushes not resumable
     // before calling the remove callback (`not_resumable = 1`).
-    for (const r of removed) this.#notResumable.add(originOf(r.session));
-    for (const r of flushed) this.#notResumable.add(originOf(r.session));
+    for (const r of removed) {
+      this.#notResumable.add(originOf(r.session));
+      this.#removals[r.reason]++;
+    }
+    for (const r of flushed) {
+      this.#notResumable.add(originOf(r.session));
+      this.#removals[r.reason]++;
+    }
     let failed = false;
     let first: unknown;
     const guard = (f: () => unknown): unknown => {

@@ -109,6 +109,8 @@ interface Real {
   answered: Session | undefined;
   getSessionCalls: SessionLookup[];
   errors: unknown[];
+  /** Remove callbacks seen so far, by reason: `cache.removals` must match. */
+  removalTally: Record<RemovalReason, number>;
 }
 
 type ShellCommand = fc.AsyncCommand<CacheModel, Real>;
@@ -136,6 +138,7 @@ function checkInvariants(m: CacheModel, r: Real): void {
     );
   }
   r.reg.expectList(list, m.tailToHead(), "[...cache]", (s) => m.insertedThisOp(s));
+  assert.deepEqual(c.removals, r.removalTally, "removals counts every remove callback by reason");
   const byKey = new Map(list.map((s) => [keyOf(fieldsOf(s)), s]));
   for (const { id, version } of ALL_KEYS) {
     const key = hexKey(id, version);
@@ -725,6 +728,7 @@ function setup(
           ? new Error(`callback call ${real.callCount} throws`)
           : undefined;
         real.calls.push({ kind, session, cache, size: cache.size, reason, thrown });
+        if (reason !== undefined) real.removalTally[reason]++;
         if (thrown !== undefined) throw thrown;
       };
     const answer = (request: SessionLookup): Session | undefined => {
@@ -782,6 +786,7 @@ function setup(
       answered: undefined,
       getSessionCalls: [],
       errors: [],
+      removalTally: { expired: 0, evicted: 0, removed: 0, cleared: 0 },
     };
     model.beginOp();
     checkInvariants(model, real);
