@@ -14,7 +14,45 @@
 import { MAX_SESSION_ID_LENGTH, MAX_SID_CTX_LENGTH, MAX_TIME, type Session } from "./session.ts";
 import { MAX_TIMER_MS } from "./_async.ts";
 
-/** A short, safe rendering of a received value for an error message. */
+/** The `Symbol.toStringTag` getter every typed array inherits (it reads an internal slot). */
+const TYPED_ARRAY_TAG = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype),
+  Symbol.toStringTag,
+)!.get!;
+
+/** The `length` getter every typed array inherits (an own `length` property cannot fool it). */
+const TYPED_ARRAY_LENGTH = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype),
+  "length",
+)!.get!;
+
+/** The length of a real Uint8Array, read from its internal slot. */
+export function lengthOf(bytes: Uint8Array): number {
+  return TYPED_ARRAY_LENGTH.call(bytes) as number;
+}
+
+/** A new array with the bytes of a real Uint8Array (no method of it is called). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const length = lengthOf(bytes);
+  const copy = new Uint8Array(length);
+  for (let i = 0; i < length; i++) copy[i] = bytes[i]!;
+  return copy;
+}
+
+/**
+ * Whether a value is a real `Uint8Array` (a Node `Buffer` is one). Unlike
+ * `instanceof`, an object that only inherits `Uint8Array.prototype`, or a
+ * Proxy of one, is not: the getter reads the array's internal slot.
+ */
+export function isUint8Array(value: unknown): value is Uint8Array {
+  return typeof value === "object" && value !== null &&
+    TYPED_ARRAY_TAG.call(value) === "Uint8Array";
+}
+
+/**
+ * A short, safe rendering of a received value for an error message. Never
+ * throws and never runs user code (no getters, no `toString`).
+ */
 export function show(value: unknown): string {
   if (typeof value === "string") {
     return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
@@ -23,23 +61,29 @@ export function show(value: unknown): string {
     return String(value);
   }
   if (value === null || value === undefined) return String(value);
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (Array.isArray(value)) return "an array";
   if (typeof value === "function") return "a function";
-  return typeof value === "object" ? "an object" : typeof value;
+  if (typeof value !== "object") return typeof value;
+  try {
+    if (isUint8Array(value)) return `Uint8Array(${lengthOf(value)})`;
+    if (Array.isArray(value)) return "an array";
+  } catch {
+    // A revoked Proxy: fall through.
+  }
+  return "an object";
 }
 
 /** Checks a session id: a Uint8Array of 1 to 32 bytes. */
 export function checkId(action: string, id: unknown): asserts id is Uint8Array {
-  if (!(id instanceof Uint8Array)) {
+  if (!isUint8Array(id)) {
     throw new TypeError(`Cannot ${action}: id must be a Uint8Array: received ${show(id)}`);
   }
-  if (id.length === 0) {
+  const length = lengthOf(id);
+  if (length === 0) {
     throw new RangeError(`Cannot ${action}: id must not be empty: received 0 bytes`);
   }
-  if (id.length > MAX_SESSION_ID_LENGTH) {
+  if (length > MAX_SESSION_ID_LENGTH) {
     throw new RangeError(
-      `Cannot ${action}: id must be at most ${MAX_SESSION_ID_LENGTH} bytes: received ${id.length}`,
+      `Cannot ${action}: id must be at most ${MAX_SESSION_ID_LENGTH} bytes: received ${length}`,
     );
   }
 }
@@ -99,12 +143,13 @@ export function checkSidCtx(
   sidCtx: unknown,
 ): asserts sidCtx is Uint8Array | undefined {
   if (sidCtx === undefined) return;
-  if (!(sidCtx instanceof Uint8Array)) {
+  if (!isUint8Array(sidCtx)) {
     throw new TypeError(`Cannot ${action}: sidCtx must be a Uint8Array: received ${show(sidCtx)}`);
   }
-  if (sidCtx.length > MAX_SID_CTX_LENGTH) {
+  const length = lengthOf(sidCtx);
+  if (length > MAX_SID_CTX_LENGTH) {
     throw new RangeError(
-      `Cannot ${action}: sidCtx must be at most ${MAX_SID_CTX_LENGTH} bytes: received ${sidCtx.length}`,
+      `Cannot ${action}: sidCtx must be at most ${MAX_SID_CTX_LENGTH} bytes: received ${length}`,
     );
   }
 }
@@ -120,7 +165,7 @@ export function checkSession(action: string, session: unknown): asserts session 
   checkSeconds(action, "timeout", s.timeout);
   checkVersion(action, s.version);
   checkSidCtx(action, s.sidCtx);
-  if (s.data !== undefined && !(s.data instanceof Uint8Array)) {
+  if (s.data !== undefined && !isUint8Array(s.data)) {
     throw new TypeError(`Cannot ${action}: data must be a Uint8Array: received ${show(s.data)}`);
   }
 }

@@ -1,5 +1,7 @@
 // This module is browser compatible.
 
+import { expiryMicros, expirySeconds } from "./_time.ts";
+
 /**
  * The session value the cache stores, and the rules that make one valid.
  *
@@ -92,9 +94,6 @@ export interface SessionKey {
  */
 export const MAX_TIME = 18446744073;
 
-/** 2^64 - 1 nanoseconds, in seconds: an expiry beyond it saturates to "never". */
-const MAX_EXPIRY = 18446744073.709551615;
-
 /**
  * A session's expiry, `time + timeout`, in seconds, as OpenSSL 3.3 computes
  * it (`ssl_session_calculate_timeout`): a saturating sum of two 64-bit
@@ -102,6 +101,10 @@ const MAX_EXPIRY = 18446744073.709551615;
  * `Infinity`. Such a session never expires by flush (only `flush(0)` removes
  * it) and sorts after every finite expiry; sessions at `Infinity` tie, first
  * in first out.
+ *
+ * OpenSSL's times are whole microseconds (its clock is `gettimeofday`), and
+ * so are the cache's: each time is rounded to the nearest microsecond and the
+ * sum is exact. This function returns that exact sum as the nearest number.
  *
  * (OpenSSL 3.0 kept `time_t` sums with an overflow flag instead, so it agrees
  * with 3.3 for every sum up to 18446744073 s and differs above.)
@@ -120,8 +123,9 @@ const MAX_EXPIRY = 18446744073.709551615;
  * ```
  */
 export function expiryOf(session: { readonly time: number; readonly timeout: number }): number {
-  const sum = session.time + session.timeout;
-  return sum > MAX_EXPIRY ? Infinity : sum;
+  const { time, timeout } = session;
+  const seconds = expirySeconds(time, timeout);
+  return seconds === Infinity ? Infinity : seconds + expiryMicros(time, timeout) / 1e6;
 }
 
 /**

@@ -146,13 +146,25 @@ export function keyOf(s: { id: string; version: number }): string {
 /** Spec §8: the largest time OpenSSL 3.3 holds, in whole seconds (2^64 - 1 ns). */
 export const MODEL_MAX_TIME = 18446744073;
 
+/** An expiry past every other: "never expires". */
+export const NEVER: bigint = 2n ** 80n;
+
 /**
- * Spec §8: `time + timeout` as 3.3 computes it in nanoseconds, saturating:
- * a sum beyond 2^64 - 1 ns (18446744073.709551615 s) never expires.
+ * Spec §8: a time as 3.3 holds it, in whole microseconds (its clock is gettimeofday): the
+ * number rounded to the nearest microsecond, as an exact BigInt.
  */
-export function modelExpiry(s: { time: number; timeout: number }): number {
-  const sum = s.time + s.timeout;
-  return sum > 18446744073.709551615 ? Infinity : sum;
+export function modelMicros(t: number): bigint {
+  const s = Math.floor(t);
+  return BigInt(s) * 1000000n + BigInt(Math.round((t - s) * 1e6));
+}
+
+/**
+ * Spec §8: `time + timeout` as 3.3 computes it, exactly, saturating: a sum beyond 2^64 - 1 ns
+ * (18446744073.709551615 s, so 18446744073709551 µs) never expires (`NEVER`).
+ */
+export function modelExpiry(s: { time: number; timeout: number }): bigint {
+  const sum = modelMicros(s.time) + modelMicros(s.timeout);
+  return sum > 18446744073709551n ? NEVER : sum;
 }
 
 // ---------------------------------------------------------------------------
@@ -252,8 +264,8 @@ export class CacheModel {
     let i = 0;
     while (i < this.list.length && !(modelExpiry(at(this.list, i)) <= e)) i++;
     if (i < this.list.length && modelExpiry(at(this.list, i)) === e) {
-      hit(e === Infinity ? "insert into Infinity tie" : "insert into tie");
-    } else if (e === Infinity) hit("insert Infinity");
+      hit(e === NEVER ? "insert into never-expires tie" : "insert into tie");
+    } else if (e === NEVER) hit("insert never-expires");
     this.list.splice(i, 0, entry); // i === length appends at the tail
     this.table.set(keyOf(entry), entry);
     return entry;
@@ -335,8 +347,8 @@ export class CacheModel {
     const removed: ModelRemoval[] = [];
     while (this.list.length > 0) {
       const tail = at(this.list, this.list.length - 1);
-      if (tm === modelExpiry(tail)) hit("flush stops at tm === expiry");
-      if (!(tm === 0 || tm > modelExpiry(tail))) break;
+      if (modelMicros(tm) === modelExpiry(tail)) hit("flush stops at tm === expiry");
+      if (!(tm === 0 || modelMicros(tm) > modelExpiry(tail))) break;
       this.list.pop();
       this.table.delete(keyOf(tail));
       this.spent.add(tail.origin);
@@ -372,6 +384,12 @@ export class CacheModel {
 
   /** Spec §6 step 2 (an external hit), then 3-5. */
   resumeExternal(external: ModelSession, req: ModelLookupRequest): ModelLookup {
+    if (external.id !== req.id) {
+      // A deliberate difference from OpenSSL (which would resume it and fail the handshake):
+      // a session for another id is refused, nothing counted or stored.
+      hit("lookup: external session for another id");
+      return { outcome: "miss", session: undefined, removed: [], consultExternal: false };
+    }
     if (!this.resumable(external)) {
       // lookup_sess_in_cache ignores a not-resumable session from get_session_cb.
       hit("lookup: external session not resumable");
@@ -404,7 +422,7 @@ export class CacheModel {
       hit("lookup: sidCtx mismatch");
       return miss("mismatch");
     }
-    if (req.now > modelExpiry(s)) {
+    if (modelMicros(req.now) > modelExpiry(s)) {
       hit(removed.length > 0 ? "lookup: expired after evicting" : "lookup: expired");
       this.counters.timeouts++;
       removed.push(...this.remove(s).removed);
@@ -729,6 +747,9 @@ export function specSource(spec: SessionSpec): string {
 export const timeArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 20, arbitrary: fc.integer({ min: 0, max: 12 }) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 24 }).map((t) => t + 0.5) },
+  // Microseconds whose sums a plain number sum would round apart: 0.014154 + 5 and
+  // 5.014154 + 0 are the same instant to OpenSSL.
+  { weight: 1, arbitrary: fc.constantFrom(0.014154, 5.014154, 1.000001) },
   {
     weight: 1,
     arbitrary: fc.constantFrom(MODEL_MAX_TIME - 3, MODEL_MAX_TIME - 1, MODEL_MAX_TIME),
@@ -742,6 +763,7 @@ export const timeoutArb: fc.Arbitrary<number> = fc.oneof(
 export const nowArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: 0, max: 24 }) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 24 }).map((t) => t + 0.25) },
+  { weight: 1, arbitrary: fc.constantFrom(5.014154, 5.014155, 10.014154) },
 );
 
 export const specArb: fc.Arbitrary<SessionSpec> = fc.record({
@@ -920,7 +942,8 @@ export const flushKindArb: fc.Arbitrary<FlushKind> = fc.constantFrom<FlushKind>(
 export function flushTime(m: CacheModel, kind: FlushKind, pick: number, value: number): number {
   if (kind === "zero") return 0;
   if (kind !== "value" && m.list.length > 0) {
-    const e = modelExpiry(at(m.list, pick % m.list.length));
+    const x = modelExpiry(at(m.list, pick % m.list.length));
+    const e = x === NEVER ? Infinity : Number(x) / 1e6;
     const t = kind === "exact" ? e : kind === "before" ? e - 1 : e + 1;
     // (tm 0 would mean "all"; above MODEL_MAX_TIME the cache refuses it)
     if (Number.isFinite(t) && t > 0 && t <= MODEL_MAX_TIME) return t;

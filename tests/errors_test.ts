@@ -475,19 +475,19 @@ describe("the constructor refuses", () => {
       "a `now` that is not a function",
       { now: 5 as never },
       TypeError,
-      "Cannot create session cache: now must be a function: received number",
+      "Cannot create session cache: now must be a function: received 5",
     ],
     [
       "an onRemoveSession that is not a function",
       { onRemoveSession: "x" as never },
       TypeError,
-      "Cannot create session cache: onRemoveSession must be a function: received string",
+      'Cannot create session cache: onRemoveSession must be a function: received "x"',
     ],
     [
       "a getSession that is not a function",
       { getSession: {} as never },
       TypeError,
-      "Cannot create session cache: getSession must be a function: received object",
+      "Cannot create session cache: getSession must be a function: received an object",
     ],
   ];
   for (const [what, options, error, message] of cases) {
@@ -532,7 +532,7 @@ describe("lookup() and lookupSync() refuse", () => {
     what: "lookupSync() with a request that is not an object",
     call: (c) => c.lookupSync(7 as never),
     error: TypeError,
-    message: "Cannot look up session: request must be an object: received number",
+    message: "Cannot look up session: request must be an object: received 7",
   });
   refuses({
     what: "lookupSync() with a clock that returns Infinity",

@@ -11,54 +11,44 @@
  * (`SessionCache`) reads the clock, keeps the current value and runs the
  * callbacks.
  *
- * Structure: a persistent hash trie (the table, OpenSSL's `LHASH`) and a
- * persistent weight-balanced tree ordered by `(expiry, seq)` (OpenSSL's
- * expiry-sorted linked list). Both copy one path per change and share the
- * rest, so a new value shares all untouched structure with the old one.
+ * Design: flat arrays changed in place, with a history of undo records
+ * (`_history.ts`). The sessions live in a struct of typed arrays
+ * (`_entries.ts`), found through an open-addressing table that hashes the id
+ * bytes directly (`_table.ts`), and ordered by expiry in a sorted list with a
+ * heap for out-of-order expiries (`_order.ts`). A value is a position in the
+ * history of such a store: operating on the newest value changes the store in
+ * place and records the change, reading an old value undoes records back to
+ * it. So every value answers exactly as an immutable one would, while the
+ * common path, where one value is current, costs what a mutable cache costs.
+ * The numbers behind this choice are in `docs/benchmarks.md`.
  *
- * Invariants (checked after every model command by `tests/_check.ts`):
- * 1. The table and the order hold the same entries; `size` counts them.
- * 2. Order is ascending `(expiry, seq)`: soonest expiry first, ties in
- *    (re)insertion order. That is OpenSSL's list read from tail to head.
- * 3. `seq` of a (re)inserted entry exceeds every `seq` before it.
- * 4. Counters only grow (but `number`, which is `size`).
- * 5. `soonestExpiry` is the soonest expiry in the order (`Infinity` when empty).
+ * Every function reads each input exactly once and checks it
+ * (`TypeError`/`RangeError`, with the same messages as `SessionCache`); a
+ * refused call changes nothing.
  *
- * | operation                                 | cost                                   |
- * |-------------------------------------------|----------------------------------------|
- * | get                                       | O(log32 n)                             |
- * | add (any expiry order)                    | O(log n), + O(k + log n) for k evicted |
- * | remove, setSessionTime, setSessionTimeout | O(log n)                               |
- * | flush(tm), nothing expired                | O(1): the soonest expiry is kept       |
- * | flush(tm), k expired                      | O(k log32 n + log n), one bulk delete  |
- * | flush(0)                                  | O(n): it removes all n                 |
- * | lookup, resumeExternal                    | O(log n)                               |
- * | sessions()                                | O(n) to iterate all                    |
+ * | operation (n sessions)                    | cost                                     |
+ * |-------------------------------------------|------------------------------------------|
+ * | get                                       | O(1) expected                            |
+ * | add (expiry at or after the latest)       | O(1) amortized, + O(1) per eviction      |
+ * | add (expiry out of order)                 | O(log n)                                 |
+ * | remove, setSessionTime, setSessionTimeout | O(1) expected, O(log n) for heap entries |
+ * | flush(tm), nothing expired                | O(1)                                     |
+ * | flush(tm), k expired                      | O(k), O(k log n) for heap entries        |
+ * | lookup, resumeExternal                    | O(1) expected                            |
+ * | sessions()                                | O(n) (a snapshot), O(n + h log h) with h heap entries |
+ * | any of these on a value k changes old     | + O(k) to move back to it; O(n) if it changes it (a branch) |
  *
  * @module
  */
 
-import {
-  addTo,
-  asState,
-  commit,
-  draftOf,
-  emptyState,
-  entriesOf,
-  findEntry,
-  flushDraft,
-  relink,
-  unlink,
-  withSettings,
-} from "./_state.ts";
-import { derive } from "./_entry.ts";
-import { SESS_CACHE_SERVER } from "../modes.ts";
+import { asState, escape, History, sessionsOf, State, transition } from "./_history.ts";
+import { applySettings, newStore } from "./_store.ts";
+import { readKey, readOptionalTime, readSession, readSettings, readTime } from "./_input.ts";
+import { SESS_CACHE_UPDATE_TIME } from "../modes.ts";
 import type { Removal, Session, SessionKey } from "../session.ts";
+import { checkSeconds } from "../_validate.ts";
 
-/** OpenSSL's default cache size, `SSL_SESSION_CACHE_MAX_SIZE_DEFAULT` (1024 * 20). */
-export const DEFAULT_CACHE_SIZE = 20480;
-/** The default session timeout OpenSSL's code sets on a context: 7200 s (its man pages say 300). */
-export const DEFAULT_TIMEOUT = 7200;
+export { DEFAULT_CACHE_SIZE, DEFAULT_TIMEOUT } from "./_store.ts";
 
 /**
  * The statistics OpenSSL keeps per context (`SSL_CTX_sess_number`,
@@ -118,6 +108,12 @@ export interface CacheStateOptions {
   readonly mode?: number;
   /** Default lifetime in seconds for new sessions. Default 7200. */
   readonly timeout?: number;
+  /**
+   * Most sessions one automatic flush removes; 0 (the default) means no
+   * limit, as in OpenSSL. A deviation when set: see
+   * `SessionCacheOptions.flushBudget`.
+   */
+  readonly flushBudget?: number;
 }
 
 /**
@@ -139,11 +135,10 @@ export interface CacheStateOptions {
  * ```
  */
 export function createCacheState(options: CacheStateOptions = {}): CacheState {
-  return emptyState(
-    options.cacheSize ?? DEFAULT_CACHE_SIZE,
-    options.mode ?? SESS_CACHE_SERVER,
-    options.timeout ?? DEFAULT_TIMEOUT,
-  );
+  const action = "create cache state";
+  const settings = readSettings(action, options);
+  const store = newStore(settings);
+  return new History(store, true).latest!;
 }
 
 /**
@@ -154,6 +149,7 @@ export function createCacheState(options: CacheStateOptions = {}): CacheState {
  * @param cache The cache.
  * @param options The settings to change; absent ones are kept.
  * @returns The cache with the new settings.
+ * @throws {TypeError | RangeError} If a setting is invalid; nothing changes.
  *
  * @example Shrinking the cache evicts nothing yet
  * ```ts
@@ -168,12 +164,10 @@ export function createCacheState(options: CacheStateOptions = {}): CacheState {
  * ```
  */
 export function configure(cache: CacheState, options: CacheStateOptions): CacheState {
-  const s = asState(cache);
-  const cacheSize = options.cacheSize ?? s.cacheSize;
-  const mode = options.mode ?? s.mode;
-  const timeout = options.timeout ?? s.timeout;
-  if (cacheSize === s.cacheSize && mode === s.mode && timeout === s.timeout) return s;
-  return withSettings(s, cacheSize, mode, timeout);
+  const action = "configure cache state";
+  const s = asState(cache, action);
+  const settings = readSettings(action, options);
+  return escape(transition(s, (store) => applySettings(store, settings)).state);
 }
 
 /** What {@linkcode add} did. */
@@ -212,7 +206,8 @@ export interface AddResult {
  * @param session The session to add.
  * @param options `now`: the current time in seconds, required under `UPDATE_TIME`.
  * @returns The new cache and what happened.
- * @throws {TypeError} If the mode has `UPDATE_TIME` and `now` is missing.
+ * @throws {TypeError | RangeError} If the session or `now` is invalid, or the
+ *   mode has `UPDATE_TIME` and `now` is missing; nothing changes.
  *
  * @example A cache of size 3 holds 2 sessions
  * ```ts
@@ -232,9 +227,19 @@ export function add(
   session: Session,
   options: { readonly now?: number } = {},
 ): AddResult {
-  const d = draftOf(asState(cache));
-  const r = addTo(d, session, options.now);
-  return { cache: commit(d), ...r };
+  const action = "add session";
+  const s = asState(cache, action);
+  const input = readSession(action, session);
+  const now = readOptionalTime(action, options, "now");
+  if (now === undefined && (s.mode & SESS_CACHE_UPDATE_TIME) !== 0) {
+    throw new TypeError(`Cannot ${action}: now is required when the mode has UPDATE_TIME`);
+  }
+  const removed: Removal[] = [];
+  const t = transition(s, (store) => {
+    removed.length = 0;
+    return store.add(input, now, removed);
+  });
+  return { cache: escape(t.state), ...t.result, removed };
 }
 
 /** What {@linkcode remove} did. */
@@ -255,6 +260,7 @@ export interface RemoveResult {
  * @param cache The cache.
  * @param session The session to remove (matched by version and id).
  * @returns The new cache and what happened.
+ * @throws {TypeError | RangeError} If the session is invalid; nothing changes.
  *
  * @example Removing twice
  * ```ts
@@ -270,13 +276,15 @@ export interface RemoveResult {
  * ```
  */
 export function remove(cache: CacheState, session: Session): RemoveResult {
-  const s = asState(cache);
-  const removed: Removal[] = [{ session, reason: "removed" }];
-  const existing = findEntry(s, session.id, session.version);
-  if (existing === undefined) return { cache: s, found: false, removed };
-  const d = draftOf(s);
-  unlink(d, existing);
-  return { cache: commit(d), found: true, removed };
+  const action = "remove session";
+  const s = asState(cache, action);
+  const input = readSession(action, session);
+  const removed: Removal[] = [];
+  const t = transition(s, (store) => {
+    removed.length = 0;
+    return store.remove(input, removed);
+  });
+  return { cache: escape(t.state), found: t.result, removed };
 }
 
 /**
@@ -286,6 +294,7 @@ export function remove(cache: CacheState, session: Session): RemoveResult {
  * @param cache The cache.
  * @param key The session id and version (absent version: 0).
  * @returns The session as cached.
+ * @throws {TypeError | RangeError} If the key is invalid.
  *
  * @example Looking up by id
  * ```ts
@@ -299,7 +308,9 @@ export function remove(cache: CacheState, session: Session): RemoveResult {
  * ```
  */
 export function get(cache: CacheState, key: SessionKey): Session | undefined {
-  return findEntry(asState(cache), key.id, key.version)?.session;
+  const action = "get session";
+  const s = asState(cache, action);
+  return State.storeOf(s).get(readKey(action, key, false));
 }
 
 /** What {@linkcode flush} did. */
@@ -322,6 +333,7 @@ export interface FlushResult {
  * @param cache The cache.
  * @param tm The time in seconds; 0 for "everything".
  * @returns The new cache and the removed sessions in order.
+ * @throws {TypeError | RangeError} If `tm` is not a time (0 to `MAX_TIME`).
  *
  * @example Strictly after the expiry
  * ```ts
@@ -336,11 +348,17 @@ export interface FlushResult {
  * ```
  */
 export function flush(cache: CacheState, tm: number): FlushResult {
-  const s = asState(cache);
-  if (s.size === 0 || (tm !== 0 && !(s.soonestExpiry < tm))) return { cache: s, removed: [] };
-  const d = draftOf(s);
-  const removed = flushDraft(d, tm);
-  return removed.length === 0 ? { cache: s, removed } : { cache: commit(d), removed };
+  const action = "flush sessions";
+  const s = asState(cache, action);
+  checkSeconds(action, "tm", tm);
+  // Nothing expires before the soonest expiry: O(1) for the common flush.
+  if (!State.storeOf(s).wouldFlush(tm)) return { cache: s, removed: [] };
+  const removed: Removal[] = [];
+  const t = transition(s, (store) => {
+    removed.length = 0;
+    store.flush(tm, removed);
+  });
+  return { cache: escape(t.state), removed };
 }
 
 /** What {@linkcode setSessionTime} and {@linkcode setSessionTimeout} did. */
@@ -352,16 +370,21 @@ export interface UpdateResult {
 }
 
 function update(
+  action: string,
   cache: CacheState,
   key: SessionKey,
-  changes: { readonly time?: number; readonly timeout?: number },
+  options: unknown,
+  field: "time" | "timeout",
 ): UpdateResult {
-  const s = asState(cache);
-  const existing = findEntry(s, key.id, key.version);
-  if (existing === undefined) return { cache: s, session: undefined };
-  const d = draftOf(s);
-  const e = relink(d, existing, derive(existing.session, changes));
-  return { cache: commit(d), session: e.session };
+  const s = asState(cache, action);
+  const k = readKey(action, key, false);
+  const value = readTime(action, options, field);
+  const t = transition(
+    s,
+    (store) =>
+      field === "time" ? store.update(k, value, undefined) : store.update(k, undefined, value),
+  );
+  return { cache: escape(t.state), session: t.result };
 }
 
 /**
@@ -374,6 +397,7 @@ function update(
  * @param key The key (`id`, `version`) of the cached session.
  * @param options `time`: the new time in seconds.
  * @returns The new cache and the updated session.
+ * @throws {TypeError | RangeError} If the key or the time is invalid; nothing changes.
  *
  * @example Moving a session's time
  * ```ts
@@ -390,7 +414,7 @@ export function setSessionTime(
   key: SessionKey,
   options: { readonly time: number },
 ): UpdateResult {
-  return update(cache, key, { time: options.time });
+  return update("set session time", cache, key, options, "time");
 }
 
 /**
@@ -402,6 +426,7 @@ export function setSessionTime(
  * @param key The key (`id`, `version`) of the cached session.
  * @param options `timeout`: the new timeout in seconds.
  * @returns The new cache and the updated session.
+ * @throws {TypeError | RangeError} If the key or the timeout is invalid; nothing changes.
  *
  * @example Extending a session's lifetime
  * ```ts
@@ -418,15 +443,18 @@ export function setSessionTimeout(
   key: SessionKey,
   options: { readonly timeout: number },
 ): UpdateResult {
-  return update(cache, key, { timeout: options.timeout });
+  return update("set session timeout", cache, key, options, "timeout");
 }
 
 /**
  * The cached sessions in `flush(0)` order: soonest expiry first, ties in
  * the order they were (re)inserted. This is OpenSSL's list from tail to head.
+ * The iterator takes its snapshot on the first `next()`: O(n), plus
+ * O(h log h) for the h sessions whose expiry came out of order.
  *
  * @param cache The cache.
  * @returns An iterator over the sessions.
+ * @throws {TypeError} If `cache` is not a cache state.
  *
  * @example Soonest expiry first
  * ```ts
@@ -440,5 +468,5 @@ export function setSessionTimeout(
  * ```
  */
 export function* sessions(cache: CacheState): Generator<Session, void, undefined> {
-  for (const e of entriesOf(asState(cache))) yield e.session;
+  yield* sessionsOf(asState(cache, "list sessions"));
 }

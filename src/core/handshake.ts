@@ -8,13 +8,8 @@
  * @module
  */
 
-import { addTo, asState, commit, draftOf, findEntry, flushDraft, unlink } from "./_state.ts";
-import {
-  SESS_CACHE_CLIENT,
-  SESS_CACHE_NO_AUTO_CLEAR,
-  SESS_CACHE_NO_INTERNAL_STORE,
-  SESS_CACHE_SERVER,
-} from "../modes.ts";
+import { asState, escape, transition } from "./_history.ts";
+import { readFlag, readHandshake, readOptions, readSide, readTime } from "./_input.ts";
 import type { Removal, Session } from "../session.ts";
 import type { CacheState } from "./cache_state.ts";
 
@@ -29,6 +24,7 @@ export type Side = "client" | "server";
  * @param side `"server"` or `"client"`.
  * @param options `renegotiate`: true for a renegotiation.
  * @returns The new cache.
+ * @throws {TypeError} If `side` is neither or `renegotiate` is not a boolean.
  *
  * @example A server handshake begins
  * ```ts
@@ -44,14 +40,11 @@ export function handshakeStarted(
   side: Side,
   options: { readonly renegotiate?: boolean } = {},
 ): CacheState {
-  const d = draftOf(asState(cache));
-  const server = side === "server";
-  if (options.renegotiate === true) {
-    if (server) d.stats.acceptRenegotiate += 1;
-    else d.stats.connectRenegotiate += 1;
-  } else if (server) d.stats.accept += 1;
-  else d.stats.connect += 1;
-  return commit(d);
+  const action = "count handshake";
+  const s = asState(cache, action);
+  const server = readSide(action, side);
+  const renegotiate = readFlag(action, readOptions(action, options).renegotiate, "renegotiate");
+  return escape(transition(s, (store) => store.handshakeStarted(server, renegotiate)).state);
 }
 
 /** A handshake that completed, as the shell's and the core's `handshakeCompleted` are told. */
@@ -73,7 +66,9 @@ export interface HandshakeResult {
   /**
    * Sessions for the remove callback that come before the new-session
    * callback: the add's evictions (`"evicted"`), or a TLS 1.3 client's
-   * own session, removed since a ticket is used once (`"removed"`).
+   * own session, removed since a ticket is used once (`"removed"`). With a
+   * flush budget, the rest of an unfinished automatic flush (`"expired"`)
+   * comes first.
    */
   readonly removed: readonly Removal[];
   /** The session for the new-session callback (`new_session_cb`), if any. */
@@ -105,6 +100,7 @@ export interface HandshakeResult {
  * @param handshake What completed.
  * @param options `now`: the current time in seconds.
  * @returns The new cache and the callbacks to run.
+ * @throws {TypeError | RangeError} If the handshake or `now` is invalid; nothing changes.
  *
  * @example The first full handshake stores its session
  * ```ts
@@ -126,44 +122,25 @@ export function handshakeCompleted(
   handshake: CompletedHandshake,
   options: { readonly now: number },
 ): HandshakeResult {
-  const d = draftOf(asState(cache));
-  const server = handshake.side === "server";
-  const bit = server ? SESS_CACHE_SERVER : SESS_CACHE_CLIENT;
-  const { session } = handshake;
-  const { now } = options;
-  let removed: Removal[] = [];
-  let newSession: Session | undefined;
-  let flushed: Removal[] = [];
-  const resumable = session !== undefined && session.id.length > 0;
-  if (!server && handshake.tls13 === true) {
-    if (resumable && (d.mode & SESS_CACHE_CLIENT) !== 0) {
-      const existing = findEntry(d, session.id, session.version);
-      if (existing !== undefined) unlink(d, existing);
-      removed.push({ session, reason: "removed" });
-    }
-  } else if (resumable) {
-    // A TLS 1.3 server stores every handshake's session, resumed or not (it
-    // sends new tickets); OpenSSL does that while building the ticket, before
-    // counting the handshake good, which is the order followed here.
-    if ((d.mode & bit) !== 0 && (!handshake.resumed || handshake.tls13 === true)) {
-      newSession = session;
-      if ((d.mode & SESS_CACHE_NO_INTERNAL_STORE) === 0) {
-        const r = addTo(d, session, now);
-        removed = r.removed;
-        newSession = r.session;
-      }
-    }
-    const good = server ? d.stats.acceptGood : d.stats.connectGood;
-    if (
-      (d.mode & SESS_CACHE_NO_AUTO_CLEAR) === 0 && (d.mode & bit) !== 0 && (good & 0xff) === 0xff
-    ) {
-      flushed = flushDraft(d, Math.floor(now));
-    }
-  }
-  if (server) d.stats.acceptGood += 1;
-  else {
-    if (handshake.resumed) d.stats.hits += 1;
-    d.stats.connectGood += 1;
-  }
-  return { cache: commit(d), removed, newSession, flushed };
+  const action = "complete handshake";
+  const s = asState(cache, action);
+  const h = readHandshake(action, handshake);
+  const now = readTime(action, options, "now");
+  const removed: Removal[] = [];
+  const flushed: Removal[] = [];
+  const t = transition(s, (store) => {
+    removed.length = flushed.length = 0;
+    // With a flush budget: the rest of an unfinished automatic flush first.
+    store.continueFlush(removed);
+    return store.handshakeCompleted(
+      h.server,
+      h.session,
+      h.resumed,
+      h.tls13,
+      now,
+      removed,
+      flushed,
+    );
+  });
+  return { cache: escape(t.state), removed, newSession: t.result, flushed };
 }

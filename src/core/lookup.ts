@@ -10,11 +10,11 @@
  * @module
  */
 
-import { addTo, asState, commit, type Draft, draftOf, findEntry, unlink } from "./_state.ts";
-import { SESS_CACHE_NO_INTERNAL_LOOKUP, SESS_CACHE_NO_INTERNAL_STORE } from "../modes.ts";
-import { expiryOf, type Removal, type Session } from "../session.ts";
-import { sameBytes } from "../_bytes.ts";
+import { asState, escape, transition } from "./_history.ts";
+import { readLookup, readOptions, readSession, readTime } from "./_input.ts";
+import type { Removal, Session } from "../session.ts";
 import type { CacheState } from "./cache_state.ts";
+import { sameBytes } from "../_bytes.ts";
 
 /**
  * A server's resumption request: the session id the client offered, the
@@ -55,31 +55,6 @@ export interface LookupResult {
   readonly consultExternal: boolean;
 }
 
-/** Steps 3 to 5 of the lookup on a session already retrieved: context, expiry, hit. */
-function admit(
-  d: Draft,
-  session: Session,
-  request: SessionLookup,
-  now: number,
-  removed: Removal[],
-): { outcome: LookupOutcome; session: Session | undefined } {
-  if ((session.version ?? 0) !== (request.version ?? 0)) {
-    return { outcome: "mismatch", session: undefined };
-  }
-  if (!sameBytes(session.sidCtx, request.sidCtx)) {
-    return { outcome: "mismatch", session: undefined };
-  }
-  if (now > expiryOf(session)) {
-    d.stats.timeouts += 1;
-    const existing = findEntry(d, session.id, session.version);
-    if (existing !== undefined) unlink(d, existing);
-    removed.push({ session, reason: "removed" });
-    return { outcome: "expired", session: undefined };
-  }
-  d.stats.hits += 1;
-  return { outcome: "hit", session };
-}
-
 /**
  * The internal part of a server's resumption lookup (OpenSSL's
  * `lookup_sess_in_cache` and `ssl_get_prev_session`):
@@ -95,6 +70,7 @@ function admit(
  * @param options `now`: the current time in seconds (OpenSSL 3.3 checks
  *   expiry here against `ossl_time_now()`, a sub-second clock).
  * @returns The new cache and the outcome.
+ * @throws {TypeError | RangeError} If the request or `now` is invalid.
  *
  * @example A hit, then a timeout
  * ```ts
@@ -114,26 +90,17 @@ export function lookup(
   request: SessionLookup,
   options: { readonly now: number },
 ): LookupResult {
-  const s = asState(cache);
-  if ((s.mode & SESS_CACHE_NO_INTERNAL_LOOKUP) !== 0) {
-    return { cache: s, outcome: "miss", session: undefined, removed: [], consultExternal: true };
-  }
-  const d = draftOf(s);
-  const found = findEntry(s, request.id, request.version);
-  if (found === undefined) {
-    d.stats.misses += 1;
-    return {
-      cache: commit(d),
-      outcome: "miss",
-      session: undefined,
-      removed: [],
-      consultExternal: true,
-    };
-  }
+  const action = "look up session";
+  const s = asState(cache, action);
+  const req = readLookup(action, request);
+  const now = readTime(action, options, "now");
   const removed: Removal[] = [];
-  const r = admit(d, found.session, request, options.now, removed);
-  const next = r.outcome === "mismatch" ? s : commit(d);
-  return { cache: next, ...r, removed, consultExternal: false };
+  const t = transition(s, (store) => {
+    removed.length = 0;
+    return store.lookup(req, now, removed);
+  });
+  const { outcome, session, consultExternal } = t.result;
+  return { cache: escape(t.state), outcome, session, removed, consultExternal };
 }
 
 /**
@@ -143,10 +110,18 @@ export function lookup(
  * internal hit (version, context, expiry). So an external hit counts both a
  * miss and a cb-hit, as in OpenSSL.
  *
+ * One deliberate difference: a session whose id is not the requested id is
+ * refused (`outcome: "miss"`, nothing counted or stored). OpenSSL takes it,
+ * counts a cb-hit and hands it to the handshake, which then fails; a store
+ * that answers with the wrong session is broken, and a full handshake is
+ * the right answer to it. Another version or session id context is OpenSSL's
+ * silent miss (counted and stored, then not resumed).
+ *
  * @param cache The cache.
  * @param session The session the external cache returned.
  * @param options `request`: the lookup it answers; `now`: the current time in seconds.
  * @returns The new cache and the outcome.
+ * @throws {TypeError | RangeError} If the session, the request or `now` is invalid.
  *
  * @example An external hit is stored
  * ```ts
@@ -169,15 +144,19 @@ export function resumeExternal(
   session: Session,
   options: { readonly request: SessionLookup; readonly now: number },
 ): LookupResult {
-  const d = draftOf(asState(cache));
-  d.stats.cbHits += 1;
-  const removed: Removal[] = [];
-  let current = session;
-  if ((d.mode & SESS_CACHE_NO_INTERNAL_STORE) === 0) {
-    const r = addTo(d, session, options.now);
-    removed.push(...r.removed);
-    current = r.session;
+  const action = "resume external session";
+  const s = asState(cache, action);
+  const input = readSession(action, session);
+  const req = readLookup(action, readOptions(action, options).request);
+  const now = readTime(action, options, "now");
+  if (!sameBytes(input.id, req.id)) {
+    return { cache: s, outcome: "miss", session: undefined, removed: [], consultExternal: false };
   }
-  const r = admit(d, current, options.request, options.now, removed);
-  return { cache: commit(d), ...r, removed, consultExternal: false };
+  const removed: Removal[] = [];
+  const t = transition(s, (store) => {
+    removed.length = 0;
+    return store.resumeExternal(input, req, now, removed);
+  });
+  const { outcome, consultExternal } = t.result;
+  return { cache: escape(t.state), outcome, session: t.result.session, removed, consultExternal };
 }

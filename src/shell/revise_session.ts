@@ -7,9 +7,9 @@
  * @module
  */
 
-import { derive } from "../core/_entry.ts";
+import { deriveSession, readOptions, readSession } from "../core/_input.ts";
 import type { Session } from "../session.ts";
-import { checkSeconds, checkSession } from "../_validate.ts";
+import { checkSeconds, copyBytes } from "../_validate.ts";
 
 /** The fields {@linkcode reviseSession} can change. */
 export interface SessionRevision {
@@ -30,7 +30,7 @@ export interface SessionRevision {
  *
  * @param session The session.
  * @param changes The new `time` and/or `timeout`.
- * @returns A frozen copy with the changes.
+ * @returns A frozen copy with the changes (the Session fields only).
  * @throws {TypeError | RangeError} If the session or a change is invalid.
  *
  * @example A re-timed copy re-added is the same session
@@ -46,20 +46,17 @@ export interface SessionRevision {
  * ```
  */
 export function reviseSession(session: Session, changes: SessionRevision): Session {
-  checkSession("revise session", session);
-  if (typeof changes !== "object" || changes === null) {
-    throw new TypeError(
-      `Cannot revise session: changes must be an object: received ${String(changes)}`,
-    );
-  }
-  const picked: { time?: number; timeout?: number } = {};
-  if (changes.time !== undefined) {
-    checkSeconds("revise session", "time", changes.time);
-    picked.time = changes.time;
-  }
-  if (changes.timeout !== undefined) {
-    checkSeconds("revise session", "timeout", changes.timeout);
-    picked.timeout = changes.timeout;
-  }
-  return derive(session, picked);
+  const action = "revise session";
+  const input = readSession(action, session);
+  const { time, timeout } = readOptions(action, changes);
+  if (time !== undefined) checkSeconds(action, "time", time);
+  if (timeout !== undefined) checkSeconds(action, "timeout", timeout);
+  return deriveSession({
+    id: copyBytes(input.id),
+    time: (time as number | undefined) ?? input.time,
+    timeout: (timeout as number | undefined) ?? input.timeout,
+    version: input.version,
+    sidCtx: input.sidCtx === undefined ? undefined : copyBytes(input.sidCtx),
+    data: input.data,
+  }, input.origin);
 }

@@ -13,39 +13,61 @@
  * 3. A callback may call back into the cache (re-entrancy); its changes are
  *    applied at once and its own callbacks run inside it.
  * 4. If callbacks throw, the rest still run, the cache stays as committed,
- *    and the first error is rethrown when all have run.
+ *    and the first error is rethrown when all have run. A callback that
+ *    returns a rejected Promise is reported to `onError`, never left unhandled.
+ * 5. The clock (`now`) and `getSession` may call back into the cache too:
+ *    the cache reads the clock before it computes anything, and asks the
+ *    external cache only after it committed the internal lookup, so no change
+ *    made meanwhile is ever undone.
+ *
+ * Inputs are read exactly once, into plain values, and checked before
+ * anything changes (the same readers as the pure core's, so no call is
+ * checked twice). The shell owns its store: as long as its value is not
+ * handed out (`state`), operations change the store in place.
  *
  * @module
  */
 
-import * as core from "../core/cache_state.ts";
-import { lookup as coreLookup, resumeExternal, type SessionLookup } from "../core/lookup.ts";
-import {
-  type CompletedHandshake,
-  handshakeCompleted as coreHandshakeCompleted,
-  handshakeStarted as coreHandshakeStarted,
-  type Side,
-} from "../core/handshake.ts";
 import type { CacheState, CacheStats } from "../core/cache_state.ts";
-import type { LookupResult } from "../core/lookup.ts";
-import { SESS_CACHE_UPDATE_TIME } from "../modes.ts";
+import type { SessionLookup } from "../core/lookup.ts";
+import type { CompletedHandshake, Side } from "../core/handshake.ts";
+import { escape, History, ownedStore, sessionsOf, State, transition } from "../core/_history.ts";
 import {
-  MAX_SESSION_ID_LENGTH,
-  type Removal,
-  type RemovalReason,
-  type Session,
-} from "../session.ts";
-import { originOf } from "../core/_entry.ts";
+  CACHE_SIZE,
+  keyString,
+  MODE,
+  newStore,
+  REMOVED_KEYS,
+  type Store,
+  TIMEOUT,
+} from "../core/_store.ts";
+import {
+  type LookupInput,
+  originOf,
+  readFlag,
+  readHandshake,
+  readKey,
+  readLookup,
+  readOptions,
+  readSession,
+  readSettings,
+  readSide,
+  type SessionInput,
+} from "../core/_input.ts";
+import { SESS_CACHE_UPDATE_TIME } from "../modes.ts";
+import type { Removal, RemovalReason, Session } from "../session.ts";
 import {
   checkCacheSize,
+  checkFunction,
   checkId,
   checkMode,
   checkSeconds,
-  checkSession,
-  checkSidCtx,
-  checkVersion,
+  isUint8Array,
+  lengthOf,
   show,
 } from "../_validate.ts";
+import { sameBytes } from "../_bytes.ts";
+import { CURRENT_STATE } from "./_internals.ts";
 
 /**
  * How many sessions left a {@linkcode SessionCache}, by reason, since it was
@@ -102,8 +124,25 @@ export interface SessionCacheOptions {
   readonly getSession?: (
     request: SessionLookup,
   ) => Session | undefined | Promise<Session | undefined>;
-  /** Receives errors the cache swallows: a throwing or rejecting `getSession`, or a bad session it returned. */
+  /**
+   * Receives errors the cache swallows: a throwing or rejecting `getSession`,
+   * a bad session it returned (or one for another id), a callback's rejected
+   * Promise. Never called for errors the cache throws. An `onError` that
+   * throws is ignored.
+   */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Most sessions one automatic flush removes; the rest go in the following
+   * completed handshakes, up to as many each. Default 0: no limit, as in
+   * OpenSSL. A deliberate deviation when set, to bound the pause a flush
+   * causes: the sessions OpenSSL's flush (every 255 handshakes) would remove
+   * at once leave over several handshakes instead, with their remove
+   * callbacks then; until they have, `stats.number` is higher, an add may
+   * evict one of them (`cacheFull` + 1, reason `"evicted"` instead of
+   * `"expired"`), and a lookup may meet one (`timeouts` + 1 and reason
+   * `"removed"`, where OpenSSL counts a miss and asks the external cache).
+   */
+  readonly flushBudget?: number;
 }
 
 /** Seconds since the epoch, to the millisecond: OpenSSL 3.3's `ossl_time_now()`, as near as `Date.now()` gets. */
@@ -111,16 +150,28 @@ function defaultNow(): number {
   return Date.now() / 1000;
 }
 
+/** Whether a value is a Promise or another thenable (read once). */
+function thenable(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true;
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === "function";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * OpenSSL's internal TLS session cache, with its size limit, timeouts, modes,
  * callbacks and statistics, as a mutable object.
  *
  * Deliberate differences from OpenSSL, where its behaviour is a hazard:
- * empty ids, ids over 32 bytes, and negative, NaN or infinite times or
- * timeouts are refused with a `TypeError` or `RangeError` and change nothing;
- * an expiry beyond `Number.MAX_SAFE_INTEGER` never expires. Sessions are
- * values: `setTime`, `setTimeout` and `UPDATE_TIME` store an updated copy
- * (which still counts as the same session) and never change your object.
+ * empty ids, ids over 32 bytes, and negative, NaN or infinite times, and
+ * times or timeouts above `MAX_TIME` (where OpenSSL 3.3 wraps around) are
+ * refused with a `TypeError` or `RangeError` and change nothing; a session
+ * the external cache returns for another id is a miss. Sessions are values:
+ * `setTime`, `setTimeout` and `UPDATE_TIME` store an updated copy (which
+ * still counts as the same session) and never change your object.
  *
  * @example A cache of size 3 keeps 2 sessions, as OpenSSL's does
  * ```ts
@@ -142,7 +193,7 @@ function defaultNow(): number {
  * ```
  */
 export class SessionCache implements Iterable<Session> {
-  #state: CacheState;
+  #state: State;
   readonly #now: () => number;
   readonly #onNew: SessionCacheOptions["onNewSession"];
   readonly #onRemove: SessionCacheOptions["onRemoveSession"];
@@ -157,42 +208,56 @@ export class SessionCache implements Iterable<Session> {
     removed: 0,
     cleared: 0,
   };
+  /** Keys the external cache is being asked for (lookups awaiting `getSession`), and how many. */
+  readonly #waiting = new Map<string, number>();
+  /** For waited-on keys: the number of the latest explicit removal of that key. */
+  readonly #removedWhileWaiting = new Map<string, number>();
+  #removalNumber = 0;
 
   /**
    * Creates an empty cache.
    *
    * @param options Settings, clock and callbacks.
-   * @throws {TypeError | RangeError} If a setting is invalid.
+   * @throws {TypeError | RangeError} If an option is invalid.
    */
   constructor(options: SessionCacheOptions = {}) {
     const action = "create session cache";
-    if (options.cacheSize !== undefined) checkCacheSize(action, options.cacheSize);
-    if (options.mode !== undefined) checkMode(action, options.mode);
-    if (options.timeout !== undefined) checkSeconds(action, "timeout", options.timeout);
-    for (
-      const name of ["now", "onNewSession", "onRemoveSession", "getSession", "onError"] as const
-    ) {
-      const f = options[name];
-      if (f !== undefined && typeof f !== "function") {
-        throw new TypeError(`Cannot ${action}: ${name} must be a function: received ${typeof f}`);
-      }
-    }
-    const { cacheSize, mode, timeout } = options;
-    this.#state = core.createCacheState({
-      ...(cacheSize !== undefined && { cacheSize }),
-      ...(mode !== undefined && { mode }),
-      ...(timeout !== undefined && { timeout }),
-    });
-    this.#now = options.now ?? defaultNow;
-    this.#onNew = options.onNewSession;
-    this.#onRemove = options.onRemoveSession;
-    this.#getSession = options.getSession;
-    this.#onError = options.onError;
+    // Each option is read once, then checked.
+    const {
+      cacheSize,
+      mode,
+      timeout,
+      now,
+      onNewSession,
+      onRemoveSession,
+      getSession,
+      onError,
+      flushBudget,
+    } = readOptions(action, options) as Record<keyof SessionCacheOptions, unknown>;
+    const settings = readSettings(action, { cacheSize, mode, timeout, flushBudget });
+    checkFunction(action, "now", now);
+    checkFunction(action, "onNewSession", onNewSession);
+    checkFunction(action, "onRemoveSession", onRemoveSession);
+    checkFunction(action, "getSession", getSession);
+    checkFunction(action, "onError", onError);
+    const store = newStore(settings);
+    this.#state = new History(store, false).latest!;
+    this.#now = (now as (() => number) | undefined) ?? defaultNow;
+    this.#onNew = onNewSession as SessionCacheOptions["onNewSession"];
+    this.#onRemove = onRemoveSession as SessionCacheOptions["onRemoveSession"];
+    this.#getSession = getSession as SessionCacheOptions["getSession"];
+    this.#onError = onError as ((error: unknown) => void) | undefined;
+    CURRENT_STATE.set(this, () => this.#state);
   }
 
-  /** The current immutable state, for use with the pure functions of the core. */
+  /**
+   * The current immutable value, for the pure functions of `./core`. It stays
+   * valid (and unchanged) however the cache goes on; while a handed-out value
+   * may be alive, the cache records its changes to keep it so (bounded: see
+   * the core's design notes).
+   */
   get state(): CacheState {
-    return this.#state;
+    return escape(this.#state);
   }
 
   /** Sessions cached now (`SSL_CTX_sess_number`). */
@@ -236,7 +301,7 @@ export class SessionCache implements Iterable<Session> {
 
   set cacheSize(size: number) {
     checkCacheSize("set cache size", size);
-    this.#state = core.configure(this.#state, { cacheSize: size });
+    this.#run((store) => store.set(CACHE_SIZE, size));
   }
 
   /** The `SESS_CACHE_*` mode bits (`SSL_CTX_set_session_cache_mode`). */
@@ -246,7 +311,7 @@ export class SessionCache implements Iterable<Session> {
 
   set mode(mode: number) {
     checkMode("set mode", mode);
-    this.#state = core.configure(this.#state, { mode });
+    this.#run((store) => store.set(MODE, mode));
   }
 
   /** Default lifetime in seconds for sessions adapters create (`SSL_CTX_set_timeout`). */
@@ -256,7 +321,7 @@ export class SessionCache implements Iterable<Session> {
 
   set timeout(timeout: number) {
     checkSeconds("set timeout", "timeout", timeout);
-    this.#state = core.configure(this.#state, { timeout });
+    this.#run((store) => store.set(TIMEOUT, timeout));
   }
 
   /** The clock, in seconds. */
@@ -267,8 +332,43 @@ export class SessionCache implements Iterable<Session> {
   }
 
   /**
+   * Runs a store operation on the current value: in place when the cache
+   * owns it alone, else as a recorded transition. The operation must not
+   * call user code.
+   */
+  #run<R>(op: (store: Store) => R): R {
+    const s = this.#state;
+    const store = ownedStore(s);
+    if (store !== undefined) {
+      const result = op(store);
+      State.refresh(s);
+      return result;
+    }
+    const t = transition(s, op);
+    this.#state = t.state;
+    return t.result;
+  }
+
+  /** Reports a swallowed error to `onError` (which must not throw into the cache). */
+  #report(error: unknown): void {
+    const onError = this.#onError;
+    if (onError === undefined) return;
+    try {
+      onError(error);
+    } catch {
+      // An error hook that throws is ignored.
+    }
+  }
+
+  /** Guards a Promise a callback returned: its rejection goes to `onError`. */
+  #guard(value: unknown): Promise<void> | undefined {
+    if (!thenable(value)) return undefined;
+    return Promise.resolve(value).then(() => {}, (e) => this.#report(e));
+  }
+
+  /**
    * Runs callbacks in order; every one runs; the first error is rethrown at
-   * the end. Returns what `onNewSession` returned when that is a Promise.
+   * the end. Returns the guarded Promise `onNewSession` returned, if any.
    */
   #notify(
     removed: readonly Removal[],
@@ -278,14 +378,8 @@ export class SessionCache implements Iterable<Session> {
     if (removed.length === 0 && newSession === undefined && flushed.length === 0) return undefined;
     // OpenSSL marks every session it removes, evicts or flushes not resumable
     // before calling the remove callback (`not_resumable = 1`).
-    for (const r of removed) {
-      this.#notResumable.add(originOf(r.session));
-      this.#removals[r.reason]++;
-    }
-    for (const r of flushed) {
-      this.#notResumable.add(originOf(r.session));
-      this.#removals[r.reason]++;
-    }
+    for (const r of removed) this.#noteRemoval(r);
+    for (const r of flushed) this.#noteRemoval(r);
     let failed = false;
     let first: unknown;
     const guard = (f: () => unknown): unknown => {
@@ -299,23 +393,29 @@ export class SessionCache implements Iterable<Session> {
     };
     const onRemove = this.#onRemove;
     if (onRemove !== undefined) {
-      for (const r of removed) guard(() => onRemove(r.session, this, r.reason));
+      for (const r of removed) this.#guard(guard(() => onRemove(r.session, this, r.reason)));
     }
     let pending: Promise<void> | undefined;
     const onNew = this.#onNew;
     if (newSession !== undefined && onNew !== undefined) {
-      const r = guard(() => onNew(newSession, this));
-      if (r instanceof Promise) {
-        // Never an unhandled rejection, whether or not the caller awaits it.
-        r.catch(() => {});
-        pending = r.then(() => {});
-      }
+      pending = this.#guard(guard(() => onNew(newSession, this)));
     }
     if (onRemove !== undefined) {
-      for (const r of flushed) guard(() => onRemove(r.session, this, r.reason));
+      for (const r of flushed) this.#guard(guard(() => onRemove(r.session, this, r.reason)));
     }
     if (failed) throw first;
     return pending;
+  }
+
+  #noteRemoval(r: Removal): void {
+    this.#notResumable.add(originOf(r.session));
+    this.#removals[r.reason]++;
+    if (this.#waiting.size > 0 && r.reason === "removed") {
+      const key = REMOVED_KEYS.get(r);
+      if (key !== undefined && this.#waiting.has(key)) {
+        this.#removedWhileWaiting.set(key, ++this.#removalNumber);
+      }
+    }
   }
 
   /**
@@ -340,11 +440,14 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   add(session: Session): boolean {
-    checkSession("add session", session);
+    const input = readSession("add session", session);
     const now = (this.#state.mode & SESS_CACHE_UPDATE_TIME) !== 0 ? this.now() : undefined;
-    const r = core.add(this.#state, session, now === undefined ? {} : { now });
-    this.#state = r.cache;
-    this.#notify(r.removed);
+    const removed: Removal[] = [];
+    const r = this.#run((store) => {
+      removed.length = 0;
+      return store.add(input, now, removed);
+    });
+    this.#notify(removed);
     return r.added;
   }
 
@@ -372,11 +475,14 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   remove(session: Session): boolean {
-    checkSession("remove session", session);
-    const r = core.remove(this.#state, session);
-    this.#state = r.cache;
-    this.#notify(r.removed);
-    return r.found;
+    const input = readSession("remove session", session);
+    const removed: Removal[] = [];
+    const found = this.#run((store) => {
+      removed.length = 0;
+      return store.remove(input, removed);
+    });
+    this.#notify(removed);
+    return found;
   }
 
   /**
@@ -403,10 +509,13 @@ export class SessionCache implements Iterable<Session> {
   flush(tm?: number): Session[] {
     const t = tm === undefined ? Math.floor(this.now()) : tm;
     checkSeconds("flush sessions", "tm", t);
-    const r = core.flush(this.#state, t);
-    this.#state = r.cache;
-    this.#notify(r.removed);
-    return r.removed.map((removal) => removal.session);
+    const removed: Removal[] = [];
+    this.#run((store) => {
+      removed.length = 0;
+      if (store.wouldFlush(t)) store.flush(t, removed);
+    });
+    this.#notify(removed);
+    return removed.map((removal) => removal.session);
   }
 
   /**
@@ -430,10 +539,10 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   get(id: Uint8Array, options: { readonly version?: number } = {}): Session | undefined {
-    if (!(id instanceof Uint8Array)) checkId("get session", id);
-    checkVersion("get session", options.version);
-    if (id.length === 0 || id.length > MAX_SESSION_ID_LENGTH) return undefined;
-    return core.get(this.#state, { id, version: options.version ?? 0 });
+    const action = "get session";
+    const { version } = readOptions(action, options);
+    const key = readKey(action, { id, version }, false);
+    return State.storeOf(this.#state).get(key);
   }
 
   /**
@@ -459,12 +568,11 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   setTime(id: Uint8Array, time: number, options: { readonly version?: number } = {}): boolean {
-    checkId("set session time", id);
-    checkSeconds("set session time", "time", time);
-    checkVersion("set session time", options.version);
-    const r = core.setSessionTime(this.#state, { id, version: options.version ?? 0 }, { time });
-    this.#state = r.cache;
-    return r.session !== undefined;
+    const action = "set session time";
+    checkId(action, id);
+    checkSeconds(action, "time", time);
+    const key = readKey(action, { id, version: readOptions(action, options).version });
+    return this.#run((store) => store.update(key, time, undefined)) !== undefined;
   }
 
   /**
@@ -494,19 +602,17 @@ export class SessionCache implements Iterable<Session> {
     timeout: number,
     options: { readonly version?: number } = {},
   ): boolean {
-    checkId("set session timeout", id);
-    checkSeconds("set session timeout", "timeout", timeout);
-    checkVersion("set session timeout", options.version);
-    const r = core.setSessionTimeout(this.#state, { id, version: options.version ?? 0 }, {
-      timeout,
-    });
-    this.#state = r.cache;
-    return r.session !== undefined;
+    const action = "set session timeout";
+    checkId(action, id);
+    checkSeconds(action, "timeout", timeout);
+    const key = readKey(action, { id, version: readOptions(action, options).version });
+    return this.#run((store) => store.update(key, undefined, timeout)) !== undefined;
   }
 
   /**
    * The sessions in `flush(0)` order: soonest expiry first, ties in
-   * (re)insertion order. Iterates the state as it was when iteration began.
+   * (re)insertion order. Iterates the cache as it was when the iterator was
+   * made: a snapshot, O(n), so the cache may change meanwhile.
    *
    * @returns An iterator over the sessions.
    *
@@ -522,44 +628,67 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   [Symbol.iterator](): Iterator<Session> {
-    return core.sessions(this.#state);
+    return sessionsOf(this.#state).values();
   }
 
-  #checkLookup(request: SessionLookup): void {
-    if (typeof request !== "object" || request === null) {
-      throw new TypeError(
-        `Cannot look up session: request must be an object: received ${typeof request}`,
-      );
-    }
-    checkId("look up session", request.id);
-    checkVersion("look up session", request.version);
-    checkSidCtx("look up session", request.sidCtx);
-  }
-
-  #apply(r: LookupResult): Session | undefined {
-    this.#state = r.cache;
-    this.#notify(r.removed);
-    return r.session;
-  }
-
-  #external(request: SessionLookup): SessionLookup {
-    const { id, version = 0, sidCtx } = request;
+  #external(request: LookupInput): SessionLookup {
+    const { id, version, sidCtx } = request;
     return sidCtx === undefined ? { id, version } : { id, version, sidCtx };
   }
 
-  /** Takes what the external cache returned; a bad value is reported and treated as a miss. */
-  #resume(request: SessionLookup, found: Session | undefined): Session | undefined {
+  /**
+   * Takes what the external cache returned for `request`: a bad value, or a
+   * session for another id, is reported and treated as a miss; a session
+   * that is not resumable, or that was removed while the lookup waited
+   * (`since`: the removal number when it began), is a plain miss.
+   */
+  #resume(request: LookupInput, found: unknown, since: number): Session | undefined {
     if (found === undefined || found === null) return undefined;
+    const action = "resume external session";
+    let input: SessionInput;
     try {
-      checkSession("resume external session", found);
+      input = readSession(action, found);
     } catch (e) {
-      this.#onError?.(e);
+      this.#report(e);
+      return undefined;
+    }
+    if (!sameBytes(input.id, request.id)) {
+      this.#report(
+        new TypeError(
+          `Cannot ${action}: the session's id must be the id looked up: received another id (${
+            lengthOf(input.id)
+          } bytes)`,
+        ),
+      );
       return undefined;
     }
     // OpenSSL ignores a session from the external cache that is marked not
-    // resumable: no cb-hit, nothing stored, a plain miss.
-    if (!this.isResumable(found)) return undefined;
-    return this.#apply(resumeExternal(this.#state, found, { request, now: this.now() }));
+    // resumable: no cb-hit, nothing stored, a plain miss. A session removed
+    // while the lookup waited counts as such, whatever copy the store sends.
+    if (this.#notResumable.has(input.origin)) return undefined;
+    const removedAt = this.#removedWhileWaiting.get(keyString(request.version, request.id));
+    if (removedAt !== undefined && removedAt > since) return undefined;
+    const now = this.now();
+    const removed: Removal[] = [];
+    const r = this.#run((store) => {
+      removed.length = 0;
+      return store.resumeExternal(input, request, now, removed);
+    });
+    this.#notify(removed);
+    return r.session;
+  }
+
+  /** The internal part of a lookup, committed; the request and the outcome. */
+  #lookupInternal(action: string, request: unknown) {
+    const req = readLookup(action, request);
+    const now = this.now();
+    const removed: Removal[] = [];
+    const looked = this.#run((store) => {
+      removed.length = 0;
+      return store.lookup(req, now, removed);
+    });
+    this.#notify(removed);
+    return { req, looked };
   }
 
   /**
@@ -575,10 +704,15 @@ export class SessionCache implements Iterable<Session> {
    * nothing more is counted or stored, and the result is `undefined` (the
    * handshake went ahead without it).
    *
+   * A session the lookup's own removal of it (`remove`, or a lookup that
+   * found it expired) removed while `getSession` was pending is not resumed,
+   * even when the store answers with a fresh copy of it.
+   *
    * @param request The offered id, the version and the server's context.
    * @param options `signal`: cancels the wait for the external cache.
    * @returns The session to resume, or `undefined`.
-   * @throws {TypeError | RangeError} If the request is invalid (the Promise rejects).
+   * @throws {TypeError | RangeError} If the request or the options are
+   *   invalid (the Promise rejects, and nothing changed).
    *
    * @example A miss, then a hit
    * ```ts
@@ -598,19 +732,46 @@ export class SessionCache implements Iterable<Session> {
     request: SessionLookup,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<Session | undefined> {
-    this.#checkLookup(request);
-    const r = coreLookup(this.#state, request, { now: this.now() });
-    const hit = this.#apply(r);
-    if (!r.consultExternal || this.#getSession === undefined) return hit;
-    let found: Session | undefined;
-    try {
-      found = await this.#getSession(this.#external(request));
-    } catch (e) {
-      this.#onError?.(e);
-      return undefined;
+    const action = "look up session";
+    const { signal } = readOptions(action, options);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(
+        `Cannot ${action}: signal must be an AbortSignal: received ${show(signal)}`,
+      );
     }
-    if (options.signal?.aborted === true) return undefined;
-    return this.#resume(request, found);
+    const { req, looked } = this.#lookupInternal(action, request);
+    const getSession = this.#getSession;
+    if (!looked.consultExternal || getSession === undefined) return looked.session;
+    const key = keyString(req.version, req.id);
+    const since = this.#beginWait(key);
+    try {
+      let found: unknown;
+      try {
+        found = await getSession(this.#external(req));
+      } catch (e) {
+        this.#report(e);
+        return undefined;
+      }
+      if (signal?.aborted === true) return undefined;
+      return this.#resume(req, found, since);
+    } finally {
+      this.#endWait(key);
+    }
+  }
+
+  #beginWait(key: string): number {
+    this.#waiting.set(key, (this.#waiting.get(key) ?? 0) + 1);
+    return this.#removalNumber;
+  }
+
+  #endWait(key: string): void {
+    const n = this.#waiting.get(key)! - 1;
+    if (n > 0) {
+      this.#waiting.set(key, n);
+    } else {
+      this.#waiting.delete(key);
+      this.#removedWhileWaiting.delete(key);
+    }
   }
 
   /**
@@ -618,7 +779,9 @@ export class SessionCache implements Iterable<Session> {
    *
    * @param request The offered id, the version and the server's context.
    * @returns The session to resume, or `undefined`.
-   * @throws {TypeError} If `getSession` returns a Promise (use `lookup`), or the request is invalid.
+   * @throws {TypeError | RangeError} If the request is invalid, or if
+   *   `getSession` returns a Promise (use `lookup`; the miss it counted is
+   *   taken back, so the refused call changes nothing of its own).
    *
    * @example An external hit counts a miss and a cb-hit
    * ```ts
@@ -636,27 +799,27 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   lookupSync(request: SessionLookup): Session | undefined {
-    this.#checkLookup(request);
-    const r = coreLookup(this.#state, request, { now: this.now() });
-    if (!r.consultExternal || this.#getSession === undefined) return this.#apply(r);
-    // Ask the external cache before committing the miss, so that a refused
-    // (asynchronous) answer leaves the cache exactly as it was.
-    let found: Session | undefined | Promise<Session | undefined>;
+    const action = "look up session synchronously";
+    const { req, looked } = this.#lookupInternal("look up session", request);
+    const getSession = this.#getSession;
+    if (!looked.consultExternal || getSession === undefined) return looked.session;
+    // The internal miss is committed first: whatever getSession does to the
+    // cache (it may call back into it) stays done.
+    let found: unknown;
     try {
-      found = this.#getSession(this.#external(request));
+      found = getSession(this.#external(req));
     } catch (e) {
-      this.#apply(r);
-      this.#onError?.(e);
+      this.#report(e);
       return undefined;
     }
-    if (found instanceof Promise) {
-      found.catch(() => {});
+    if (thenable(found)) {
+      this.#guard(found);
+      if (looked.missCounted === true) this.#run((store) => store.uncountMiss());
       throw new TypeError(
-        "Cannot look up session synchronously: getSession must not return a Promise: received a Promise",
+        `Cannot ${action}: getSession must not return a Promise: received a Promise`,
       );
     }
-    this.#apply(r);
-    return this.#resume(request, found);
+    return this.#resume(req, found, this.#removalNumber);
   }
 
   /**
@@ -684,7 +847,14 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   isResumable(session: Session): boolean {
-    return session.id.length > 0 && !this.#notResumable.has(originOf(session));
+    if (typeof session !== "object" || session === null) return false;
+    let id: unknown;
+    try {
+      id = session.id;
+    } catch {
+      return false;
+    }
+    return isUint8Array(id) && lengthOf(id) > 0 && !this.#notResumable.has(originOf(session));
   }
 
   /**
@@ -708,14 +878,10 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   handshakeStarted(side: Side, options: { readonly renegotiate?: boolean } = {}): void {
-    if (side !== "server" && side !== "client") {
-      throw new TypeError(
-        `Cannot count handshake: side must be "server" or "client": received ${show(side)}`,
-      );
-    }
-    this.#state = coreHandshakeStarted(this.#state, side, {
-      renegotiate: options.renegotiate === true,
-    });
+    const action = "count handshake";
+    const server = readSide(action, side);
+    const renegotiate = readFlag(action, readOptions(action, options).renegotiate, "renegotiate");
+    this.#run((store) => store.handshakeStarted(server, renegotiate));
   }
 
   /**
@@ -725,8 +891,9 @@ export class SessionCache implements Iterable<Session> {
    * unless `NO_AUTO_CLEAR`; the good counters grow.
    *
    * @param handshake The side, the session, and whether it resumed.
-   * @returns The Promise `onNewSession` returned, if it returned one (already
-   *   guarded against unhandled rejection), else `undefined`.
+   * @returns A Promise that settles when the Promise `onNewSession` returned
+   *   settles, if it returned one (it never rejects: a rejection goes to
+   *   `onError`), else `undefined`.
    * @throws {TypeError | RangeError} If an argument is invalid; nothing changes.
    *
    * @example A server's first full handshake
@@ -745,19 +912,29 @@ export class SessionCache implements Iterable<Session> {
    * ```
    */
   handshakeCompleted(handshake: CompletedHandshake): Promise<void> | undefined {
-    const { side, session } = handshake;
-    if (side !== "server" && side !== "client") {
-      throw new TypeError(
-        `Cannot complete handshake: side must be "server" or "client": received ${show(side)}`,
-      );
-    }
-    if (session !== undefined) checkSession("complete handshake", session);
+    const h = readHandshake("complete handshake", handshake);
     // A session that is not resumable skips the cache update (and the
     // auto-flush) entirely, as in OpenSSL's ssl_update_cache.
-    const { session: _, ...rest } = handshake;
-    const done = session !== undefined && this.isResumable(session) ? handshake : rest;
-    const r = coreHandshakeCompleted(this.#state, done, { now: this.now() });
-    this.#state = r.cache;
-    return this.#notify(r.removed, r.newSession, r.flushed);
+    const session = h.session !== undefined && !this.#notResumable.has(h.session.origin)
+      ? h.session
+      : undefined;
+    const now = this.now();
+    const removed: Removal[] = [];
+    const flushed: Removal[] = [];
+    const newSession = this.#run((store) => {
+      removed.length = flushed.length = 0;
+      // With a flush budget: the rest of an unfinished automatic flush first.
+      store.continueFlush(removed);
+      return store.handshakeCompleted(
+        h.server,
+        session,
+        h.resumed,
+        h.tls13,
+        now,
+        removed,
+        flushed,
+      );
+    });
+    return this.#notify(removed, newSession, flushed);
   }
 }

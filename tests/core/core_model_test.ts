@@ -34,6 +34,7 @@ import {
 } from "../../core.ts";
 import type { Session } from "../../mod.ts";
 import { fcCommandsConstraints, fcParams } from "../_fc.ts";
+import { checkState, countersOf } from "../_check.ts";
 import {
   ALL_KEYS,
   at,
@@ -83,6 +84,10 @@ import {
 interface Real {
   cache: CacheState;
   readonly reg: Registry;
+  /** The counters before the last command (the counters only grow). */
+  counters: Float64Array;
+  /** Earlier values held on to, with what they held: they must never change. */
+  readonly held: { readonly cache: CacheState; readonly text: string }[];
 }
 
 type CoreCommand = fc.Command<CacheModel, Real>;
@@ -141,6 +146,16 @@ function step<R>(
 /** Structural invariants and full agreement with the model. */
 function checkInvariants(m: CacheModel, r: Real): void {
   const c = r.cache;
+  // Every numbered invariant of src/core/ (tests/_check.ts).
+  checkState(c, r.counters);
+  r.counters = countersOf(c);
+  // Old values answer as they did (reading them moves the store back through its history).
+  for (const h of r.held) {
+    assert.equal(snapshot(h.cache).text, h.text, "an old value still reads as it did");
+    checkState(h.cache);
+  }
+  r.held.push({ cache: c, text: snapshot(c).text });
+  if (r.held.length > 4) r.held.splice(Math.floor(r.held.length / 2), 1);
   const list = [...sessions(c)];
   assert.equal(c.size, list.length, "size === number of sessions iterated");
   assert.equal(c.stats.number, c.size, "stats.number === size");
@@ -768,7 +783,12 @@ function agreesWithModel(initialArb: fc.Arbitrary<Initial>, numRuns: number): vo
           runNumber++;
           const model = new CacheModel(initial ?? {});
           const cache = initial === undefined ? createCacheState() : createCacheState(initial);
-          const real: Real = { cache, reg: new Registry(model) };
+          const real: Real = {
+            cache,
+            reg: new Registry(model),
+            counters: countersOf(cache),
+            held: [],
+          };
           model.beginOp();
           checkInvariants(model, real);
           return { model, real };

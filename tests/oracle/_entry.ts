@@ -1,4 +1,3 @@
-
 /**
  * Cache entries, table keys and session identity: the glue between the
  * session table (`_table.ts`) and the expiry order (`_order.ts`).

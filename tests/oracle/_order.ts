@@ -1,4 +1,3 @@
-
 /**
  * A persistent weight-balanced search tree: the expiry order.
  *

@@ -1,4 +1,3 @@
-
 /**
  * The machinery behind the core's public functions: the value class, the
  * mutable draft an operation builds the next value in, and OpenSSL's cache

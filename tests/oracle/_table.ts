@@ -1,4 +1,3 @@
-
 /**
  * A persistent hash array mapped trie (HAMT): the session table.
  *

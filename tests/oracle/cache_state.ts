@@ -1,4 +1,3 @@
-
 /**
  * The pure core: OpenSSL's internal session cache as an immutable value and
  * functions from one value to the next.

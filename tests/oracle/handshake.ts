@@ -1,4 +1,3 @@
-
 /**
  * Handshakes in the pure core: the counters a handshake moves, and what a
  * completed one does to the cache (OpenSSL's `tls_finish_handshake` and

@@ -1,4 +1,3 @@
-
 /**
  * A server's resumption lookup in the pure core: OpenSSL's
  * `lookup_sess_in_cache` and `ssl_get_prev_session`, split where the

@@ -18,10 +18,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type RemovalReason, SessionCache, type SessionLookup } from "../../mod.ts";
+import {
+  type CacheState,
+  type RemovalReason,
+  SessionCache,
+  type SessionLookup,
+} from "../../mod.ts";
 import { sessions } from "../../core.ts";
 import type { Session } from "../../mod.ts";
 import { fcCommandsConstraints, fcParams } from "../_fc.ts";
+import { checkState, countersOf } from "../_check.ts";
+import { CURRENT_STATE } from "../../src/shell/_internals.ts";
 import {
   ALL_KEYS,
   at,
@@ -111,6 +118,21 @@ interface Real {
   errors: unknown[];
   /** Remove callbacks seen so far, by reason: `cache.removals` must match. */
   removalTally: Record<RemovalReason, number>;
+  /** The counters after the last command (they only grow). */
+  counters: Float64Array;
+  /** Values handed out (`cache.state`) and what they held: they must never change. */
+  readonly held: { readonly state: CacheState; readonly text: string }[];
+}
+
+/** What a value holds, as text. */
+function heldText(state: CacheState): string {
+  return JSON.stringify({
+    size: state.size,
+    cacheSize: state.cacheSize,
+    mode: state.mode,
+    stats: state.stats,
+    sessions: [...sessions(state)].map(fieldsOf),
+  });
 }
 
 type ShellCommand = fc.AsyncCommand<CacheModel, Real>;
@@ -120,6 +142,13 @@ type ShellCommand = fc.AsyncCommand<CacheModel, Real>;
 
 function checkInvariants(m: CacheModel, r: Real): void {
   const c = r.cache;
+  // Every numbered invariant of src/core/, on the cache's value as it is (not handed out).
+  const current = CURRENT_STATE.get(c)!();
+  checkState(current, r.counters);
+  r.counters = countersOf(current);
+  for (const h of r.held) {
+    assert.equal(heldText(h.state), h.text, "a value handed out earlier still reads as it did");
+  }
   const list = [...c];
   assert.equal(c.size, list.length, "size === number of sessions iterated");
   sameStats(c.stats, m.stats, "stats");
@@ -285,6 +314,23 @@ class Clock extends Base {
   exec(_m: CacheModel, r: Real): Promise<void> {
     r.clock.now = this.kind === "advance" ? r.clock.now + this.value : this.value;
     this.text = `clock = ${r.clock.now}`;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Hands the cache's value out (`cache.state`) and holds it: from now on the cache records its
+ * changes, and the held value must read as it did after every later command.
+ */
+class HoldState extends Base {
+  plan(): string {
+    return "held.push(cache.state)";
+  }
+  exec(_m: CacheModel, r: Real): Promise<void> {
+    const state = r.cache.state;
+    this.text = "held.push(cache.state)";
+    r.held.push({ state, text: heldText(state) });
+    if (r.held.length > 3) r.held.shift();
     return Promise.resolve();
   }
 }
@@ -513,7 +559,13 @@ class Lookup extends Base {
       );
       tally("lookupSync refuses a Promise");
       assert.equal(r.calls.length, 0, "no callbacks");
-      assert.equal(r.errors.length, 0, "nothing for onError");
+      // The refused Promise is still handled: a rejection reaches onError.
+      await Promise.resolve();
+      assert.equal(
+        r.errors.length,
+        answer.kind === "throws" ? 1 : 0,
+        "onError hears of the refused Promise's rejection, and of nothing else",
+      );
       return;
     }
     const first = m.lookup(mreq);
@@ -530,6 +582,9 @@ class Lookup extends Base {
       if (answer.kind === "throws" || answer.kind === "invalid") {
         expectedErrors = 1;
       } else if (r.answered !== undefined) {
+        // A session for another id is refused, and reported to onError.
+        const answered = r.answered as Session;
+        if (hex(answered.id) !== mreq.id) expectedErrors = 1;
         m.beginOp();
         // OpenSSL reads the time again after get_session_cb (expiry check, UPDATE_TIME).
         final = m.resumeExternal(r.reg.handleOf(r.answered), built.model(r.clock.now));
@@ -670,6 +725,7 @@ function commandArbs(): fc.Arbitrary<ShellCommand>[] {
       { weight: 1, arbitrary: nowArb.map((v) => new Clock("set", v)) },
     ),
     fc.constantFrom(0, 0, 1, 2, 3).map((n) => new SetThrowing(n)),
+    fc.constant(null).map(() => new HoldState()),
     specOrPick.map(([p, s]) => new Add("fresh", p, s)),
     specOrPick.map(([p, s]) => new Add("fresh", p, s)),
     fc.tuple(fc.constantFrom("cached" as const, "handle" as const, "sameKey" as const), specOrPick)
@@ -787,6 +843,8 @@ function setup(
       getSessionCalls: [],
       errors: [],
       removalTally: { expired: 0, evicted: 0, removed: 0, cleared: 0 },
+      counters: new Float64Array(11),
+      held: [],
     };
     model.beginOp();
     checkInvariants(model, real);
