@@ -106,6 +106,17 @@ export function verdicts(r: BenchReport): Verdict[] {
         met: x >= 1,
       });
     }
+    const libssl = rows.find((s) => s.role === "libssl");
+    if (shell && libssl) {
+      const x = libssl.opsPerSec! / shell.opsPerSec!;
+      out.push({
+        target: `server cap ${cap}: SessionCache within 1.5× of ${libssl.impl} on the same trace`,
+        value: `libssl ${rx(x)} as fast (${kops(libssl.opsPerSec)}k vs ${
+          kops(shell.opsPerSec)
+        }k ops/s)`,
+        met: x <= 1.5,
+      });
+    }
     if (shell && cap >= 1e6) {
       out.push({
         target: `server cap ${cap}: SessionCache worst single op < 1 ms`,

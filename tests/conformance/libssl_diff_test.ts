@@ -21,10 +21,7 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { MAX_TIME, SessionCache } from "../../mod.ts";
@@ -39,9 +36,9 @@ import {
   type Trace,
   traceFlavor,
 } from "./libssl/_trace.ts";
+import { compileC, openssl33Prefix, staticOpenssl } from "./libssl/_openssl.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, "..", "..");
 const SOURCE = join(HERE, "libssl", "harness.c");
 
 function envInt(name: string, fallback: number): number {
@@ -54,87 +51,21 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
-type Built = { path: string; dir: string } | { skip: string } | { error: string };
-
-const dirs: string[] = [];
-process.on("exit", () => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Compiles the harness with `gcc <args>` into a temporary directory. */
-function compile(args: readonly string[]): { path: string; dir: string } | { why: string } {
-  const dir = mkdtempSync(join(tmpdir(), "libssl-harness-"));
-  const path = join(dir, "harness");
-  const cc = spawnSync("gcc", ["-O1", "-o", path, SOURCE, ...args], { encoding: "utf8" });
-  if (cc.error !== undefined || cc.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    return {
-      why: cc.error !== undefined
-        ? `gcc not runnable (${cc.error.message})`
-        : `gcc failed: ${cc.stderr.trim().split("\n").slice(0, 3).join(" | ")}`,
-    };
-  }
-  dirs.push(dir);
-  return { path, dir };
-}
+type Built = { path: string } | { skip: string } | { error: string };
 
 /** The harness against the system's libssl (shared libraries). */
 function systemHarness(): Built {
-  const r = compile(["-lssl", "-lcrypto"]);
+  const r = compileC(SOURCE, { flags: ["-O1"], libs: ["-lssl", "-lcrypto"] });
   return "why" in r ? { skip: `${r.why} (is libssl-dev installed?)` } : r;
-}
-
-/** The install prefix of OpenSSL 3.3.2's static libraries, or why there is none. */
-function openssl33Prefix(): { prefix: string } | { skip: string } | { error: string } {
-  const complete = (p: string): boolean =>
-    ["include/openssl/ssl.h", "lib/libssl.a", "lib/libcrypto.a"].every((f) =>
-      existsSync(join(p, f))
-    );
-  const given = process.env.OPENSSL_3_3_PREFIX;
-  if (given !== undefined && given !== "") {
-    return complete(given) ? { prefix: given } : {
-      error: `OPENSSL_3_3_PREFIX=${given} lacks include/openssl/ssl.h or lib/lib{ssl,crypto}.a`,
-    };
-  }
-  const candidates = [
-    ...(process.env.OPENSSL_3_3_SRC ? [process.env.OPENSSL_3_3_SRC] : []),
-    resolve(REPO, "..", "shared", "openssl"),
-    "/work/shared/openssl",
-  ];
-  const src = candidates.find((d) => existsSync(join(d, "build.sh")));
-  if (src === undefined) {
-    return {
-      skip: `OpenSSL 3.3.2's source not found (no build.sh in $OPENSSL_3_3_SRC, ${
-        candidates.slice(-2).join(", ")
-      }) and OPENSSL_3_3_PREFIX unset`,
-    };
-  }
-  // Instant when already built (build.sh keeps a stamp in the prefix); minutes otherwise.
-  const run = spawnSync("bash", [join(src, "build.sh")], { encoding: "utf8" });
-  const prefix = run.stdout?.trim().split("\n").pop() ?? "";
-  if (run.error !== undefined || run.status !== 0 || !complete(prefix)) {
-    return {
-      error: `${join(src, "build.sh")} failed: ${
-        run.error?.message ?? run.stderr.trim().split("\n").slice(-3).join(" | ")
-      }`,
-    };
-  }
-  return { prefix };
 }
 
 /** The harness against OpenSSL 3.3.2, linked statically. */
 function openssl33Harness(): Built {
   const found = openssl33Prefix();
   if (!("prefix" in found)) return found;
-  const p = found.prefix;
-  const r = compile([
-    `-I${join(p, "include")}`,
-    join(p, "lib", "libssl.a"),
-    join(p, "lib", "libcrypto.a"),
-    "-lpthread",
-    "-ldl",
-  ]);
-  return "why" in r ? { error: `cannot build the harness against ${p}: ${r.why}` } : r;
+  const { flags, libs } = staticOpenssl(found.prefix);
+  const r = compileC(SOURCE, { flags: ["-O1", ...flags], libs });
+  return "why" in r ? { error: `cannot build the harness against ${found.prefix}: ${r.why}` } : r;
 }
 
 /** Runs traces on both sides; the shrunk mismatches (at most `limit`, first ones first). */
