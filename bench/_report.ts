@@ -207,6 +207,14 @@ export function renderReport(r: BenchReport): string {
         "(with integer-second clocks a flush removes the whole cohort of sessions made in one second, 300 s earlier).",
       "",
     );
+    if (r.server.some((s) => s.role === "libssl")) {
+      L.push(
+        "The libssl row replays the same operations in C (bench/libssl/driver.c) on OpenSSL 3.3.2's static " +
+          "libraries as ../shared/openssl/build.sh builds them, sessions built outside the timed loops; its hits, " +
+          "misses and final size are checked against SessionCache's before it is reported.",
+        "",
+      );
+    }
     for (const cap of [...new Set(r.server.map((s) => s.capacity))]) {
       const rows = r.server.filter((s) => s.capacity === cap);
       const shell = rows.find((s) => s.impl === SHELL)?.opsPerSec;
