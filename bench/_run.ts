@@ -19,6 +19,7 @@ import {
 } from "./_env.ts";
 import { type FlushResult, flushWorkload } from "./_flush.ts";
 import { type ImplKind, selectImpls } from "./_impls.ts";
+import { libsslServerWorkload, wantsLibssl } from "./_libssl.ts";
 import type { Timing } from "./_measure.ts";
 import { type MemoryResult, memoryWorkload } from "./_memory.ts";
 import { type OutOfOrderResult, outOfOrderWorkload } from "./_out_of_order.ts";
@@ -147,6 +148,12 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
   const server = only.has("server")
     ? await serverWorkload(kinds, { ...p.server, capacities: fit(p.server.capacities), log })
     : [];
+  // The same server trace on OpenSSL 3.3.2's libssl, through a C driver (skipped rows without it).
+  if (only.has("server") && wantsLibssl(options.impls ?? [])) {
+    server.push(
+      ...libsslServerWorkload({ ...p.server, capacities: fit(p.server.capacities), log }),
+    );
+  }
   const flush = only.has("flush")
     ? await flushWorkload(kinds, { ...p.flush, sizes: fit(p.flush.sizes), log })
     : [];

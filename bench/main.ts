@@ -10,7 +10,9 @@
  *   --smoke              tiny sizes, minimal timing (checks everything runs)
  *   --only=a,b           workloads: server, flush, ooo, memory, core
  *   --impls=a,b          implementations by name fragment (sessioncache,
- *                        core, naive, ttlcache, lru-cache, quick-lru, map)
+ *                        core, naive, ttlcache, lru-cache, quick-lru, map,
+ *                        libssl: OpenSSL 3.3.2 through bench/libssl/driver.c,
+ *                        server workload only)
  *   --max-size=N         drop sizes above N (e.g. 1e5 for a quicker run)
  *   --json=PATH          also write every number as JSON
  *   --render=PATH        print the report of a saved --json file (runs nothing)

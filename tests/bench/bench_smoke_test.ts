@@ -10,6 +10,17 @@ import { idKey, type ImplKind, IMPLS } from "../../bench/_impls.ts";
 import type { Session } from "../../mod.ts";
 import { runBenchmarks } from "../../bench/_run.ts";
 import { renderReport } from "../../bench/_report.ts";
+import {
+  LIBSSL_IMPL,
+  libsslDriver,
+  libsslServerRun,
+  writeServerTrace,
+} from "../../bench/_libssl.ts";
+import { openssl33Prefix } from "../conformance/libssl/_openssl.ts";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 describe("benchmarks (smoke mode)", () => {
   it("every implementation returns the same hits as the reference on the shared traces", async () => {
@@ -86,8 +97,66 @@ describe("benchmarks (smoke mode)", () => {
     for (const m of report.memory.filter((x) => x.skipped === undefined)) {
       assert.ok(Number.isFinite(m.bytesPerSession), `${m.impl}: memory`);
     }
+    // The libssl row is there, measured, or skipped with the reason when there is no driver.
+    const libssl = report.server.filter((s) => s.impl === LIBSSL_IMPL);
+    assert.equal(libssl.length, 1);
+    assert.equal(libssl[0]!.skipped === undefined, "path" in libsslDriver());
     const text = renderReport(report);
     assert.match(text, /## 1\. Server workload/);
     assert.match(text, /## Correctness before timing/);
+  });
+});
+
+// Without OpenSSL 3.3.2's source at all the driver cannot be built: skipped. A source that is
+// there but does not build, or a driver that does not compile, fails.
+const noOpenssl = (() => {
+  const found = openssl33Prefix();
+  return "skip" in found ? found.skip : false;
+})();
+
+describe("the libssl 3.3.2 C driver of the server workload", { skip: noOpenssl }, () => {
+  const driver = (): string => {
+    const d = libsslDriver();
+    if ("why" in d) assert.fail(d.why);
+    return d.path;
+  };
+
+  it("replays the server trace to the same hits, misses and size as SessionCache", () => {
+    // libsslServerRun throws when the driver's digest differs from SessionCache's.
+    const r = libsslServerRun(driver(), 256, {
+      latencyOps: 3000,
+      throughputOps: 1024,
+      chunkOps: 256,
+    });
+    assert.ok(r.opsPerSec! > 0);
+    assert.ok(r.hitRate! > 0 && r.hitRate! < 1, `hit rate ${r.hitRate}`);
+    assert.equal(r.latency!.count, 3000);
+    assert.ok(r.flushLatency!.count > 0 && r.flushRemoved!.max > 0);
+    assert.ok(r.size! > 0 && r.size! <= 256);
+  });
+
+  it("reports a different digest when it replays something else", () => {
+    const dir = mkdtempSync(join(tmpdir(), "libssl-driver-test-"));
+    try {
+      const file = join(dir, "trace");
+      const w = writeServerTrace(file, 256, {
+        latencyOps: 1000,
+        throughputOps: 512,
+        chunkOps: 256,
+      });
+      const run = () => {
+        const out = spawnSync(driver(), [file, join(dir, "lat")], { encoding: "utf8" });
+        assert.equal(out.status, 0, out.stderr);
+        return /digest=([0-9a-f]{8})/.exec(out.stdout)?.[1];
+      };
+      assert.equal(run(), w.digest);
+      // Cache size 2 instead of 257 (header word 7): other evictions, other hits.
+      const bytes = readFileSync(file);
+      bytes.writeUInt32LE(2, 28);
+      writeFileSync(file, bytes);
+      assert.notEqual(run(), w.digest);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

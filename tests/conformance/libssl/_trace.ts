@@ -33,9 +33,12 @@
  * - `remove` passes the latest object: the remove callback receives the argument, and only the
  *   latest carries OpenSSL's current time and timeout.
  *
- * UPDATE_TIME is exercised: the harness interposes `time()`, and `clock <t>` sets both sides'
- * clock. Removed sessions print as `<handle>:<idhex>@<verhex>:<time>+<timeout>`; the handle of
- * an object our cache hands to a callback is found through the chain (`?` when unknown).
+ * UPDATE_TIME is exercised: the harness interposes `time()` and `gettimeofday()`, and
+ * `clock <t>` sets both sides' clock (with up to six fractional digits in traces for libssl
+ * 3.3, which stamps sessions and checks expiry on lookup to the microsecond; 3.0 reads whole
+ * seconds only). Removed sessions print as `<handle>:<idhex>@<verhex>:<time>+<timeout>`, times
+ * in whole seconds as `SSL_SESSION_get_time` returns them; the handle of an object our cache
+ * hands to a callback is found through the chain (`?` when unknown).
  *
  * ## Handshakes
  *
@@ -85,6 +88,46 @@ export interface GenerateTraceOptions {
   ops?: number;
   /** Whether traces may contain real handshakes (`hs`, `sidctx`; default true). */
   handshakes?: boolean;
+  /**
+   * The libssl the trace is for. `"3.0"` (default): only traces on which libssl 3.0 and 3.3
+   * agree. `"3.3"`: a share of the seeds ({@linkcode SPECIFIC_SHARE}) draw a trace specific to
+   * 3.3 instead (see {@linkcode traceFlavor}); every other seed gives the very same trace as
+   * for `"3.0"`.
+   */
+  libssl?: "3.0" | "3.3";
+}
+
+/**
+ * What a trace is about:
+ * - `"common"`: whole-second clocks, times and timeouts whose sums stay at most 18446744073 s,
+ *   where libssl 3.0 and 3.3 agree (spec §8);
+ * - `"limit"` (3.3 only): times and timeouts near MAX_TIME, sums on both sides of
+ *   18446744073.709551615 s (2^64 - 1 ns: beyond it the expiry is "never"), many sessions that
+ *   never expire (they tie, first in first out), flush times near the limit, and fractional
+ *   clocks there;
+ * - `"subsecond"` (3.3 only): small times and fractional clocks (3.3 stamps sessions and
+ *   checks expiry on lookup to the microsecond, while its auto-flush passes whole seconds),
+ *   with more handshakes and more traces long enough to auto-flush.
+ */
+export type TraceFlavor = "common" | "limit" | "subsecond";
+
+/** The share of seeds that draw a trace specific to 3.3 when generating for libssl 3.3. */
+export const SPECIFIC_SHARE = 0.35;
+
+/** The largest time OpenSSL 3.3 holds (the project's `MAX_TIME`), seconds. */
+const MAX_TIME = 18446744073;
+
+/** A clock for the `clock` op: whole seconds, or up to six fractional digits (microseconds). */
+export function formatClock(t: number): string {
+  return Number.isInteger(t) ? String(t) : t.toFixed(6).replace(/0+$/, "");
+}
+
+/** The flavor of the trace {@linkcode generateTrace} draws for `seed` and `libssl`. */
+export function traceFlavor(seed: number, libssl: "3.0" | "3.3" = "3.0"): TraceFlavor {
+  if (libssl === "3.0") return "common";
+  const rand = prng(seed ^ 0x33033303);
+  if (rand() >= SPECIFIC_SHARE) return "common";
+  return rand() < 0.5 ? "limit" : "subsecond";
 }
 
 const MODES = [
@@ -109,14 +152,22 @@ const HS_MODES = [0x1, 0x2, 0x2, 0x2, 0x3, 0x82, 0x102, 0x202, 0x302, 0x402, 0x5
 const SIZES = [0, 1, 1, 2, 2, 3, 3, 5, 5, 20480, 2 ** 40];
 const CTX_TIMEOUTS = [0, 1, 300, 7200, 86400, 2 ** 33];
 const HS_CTX_TIMEOUTS = [0, 1, 2, 5, 10, 300];
+/** Context timeouts near MAX_TIME too: a handshake's new session then never expires. */
+const LIMIT_CTX_TIMEOUTS = [0, 1, 5, 300, 2 ** 33, MAX_TIME - 1, MAX_TIME];
 const ID_BYTES = [0x00, 0x01, 0x02, 0xff];
 const SID_CTXS = ["aa", "bbbb"];
+/**
+ * Fractions of a second for fractional clocks: multiples of 1/64 s (15625 us), exact both in
+ * microseconds (the harness) and in binary (our side), even near MAX_TIME; .703125 and .71875
+ * are the two nearest the 2^64 - 1 ns limit's .709551615.
+ */
+const FRACTIONS = [0, 0.5, 0.703125, 0.71875, 1 / 64, 63 / 64];
 
 interface Profile {
   /** A session time. */
   time(): number;
-  /** A session timeout. */
-  timeout(): number;
+  /** A session timeout, for a session of time `time`. */
+  timeout(time: number): number;
 }
 
 interface Made {
@@ -133,15 +184,25 @@ interface Made {
  * one or several protocol versions, and small, medium or large times (large ones keep
  * `time + timeout` at most 18446744073, where libssl 3.0 and 3.3 agree; see spec §8). Some traces
  * add real TLS 1.2 handshakes (lookups, external cache, new sessions, counters), a few of them
- * long enough to cross 255 handshakes and auto-flush.
+ * long enough to cross 255 handshakes and auto-flush. For libssl 3.3, some seeds draw a trace
+ * near the time limit or with fractional clocks instead ({@linkcode traceFlavor}).
  */
 export function generateTrace(seed: number, options: GenerateTraceOptions = {}): string[] {
-  const rand = prng(seed);
+  const flavor = traceFlavor(seed, options.libssl);
+  // Common traces keep the stream of `prng(seed)`, so a seed names the same trace everywhere.
+  return drawTrace(prng(flavor === "common" ? seed : seed ^ 0x5eed3303), flavor, options);
+}
+
+function drawTrace(
+  rand: () => number,
+  flavor: TraceFlavor,
+  options: GenerateTraceOptions,
+): string[] {
   const int = (n: number): number => Math.floor(rand() * n); // 0 .. n-1
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   const chance = (p: number): boolean => rand() < p;
-  const withHs = options.handshakes !== false && chance(0.4);
-  const heavy = withHs && chance(0.04);
+  const withHs = options.handshakes !== false && chance(flavor === "subsecond" ? 0.7 : 0.4);
+  const heavy = withHs && chance(flavor === "subsecond" ? 0.2 : 0.04);
   const length = heavy ? Math.max(620, options.ops ?? 300) : options.ops ?? 300;
 
   const pool: string[] = [];
@@ -159,7 +220,22 @@ export function generateTrace(seed: number, options: GenerateTraceOptions = {}):
 
   const kind = rand();
   let profile: Profile;
-  if (kind < 0.6 || withHs) {
+  if (flavor === "limit") {
+    // Times near the limit (and a few far below it), timeouts that put the sum just below,
+    // at or just above MAX_TIME, or that never expire.
+    const bases = [MAX_TIME, MAX_TIME, MAX_TIME - 5, 10_000_000_000, 2 ** 34, 1_700_000_000];
+    profile = {
+      time: () => pick(bases) - int(3),
+      timeout: (t) => {
+        const r = rand();
+        const sum = MAX_TIME - Math.floor(t) + pick([-1, 0, 0, 1, 2]);
+        if (r < 0.4) return Math.min(MAX_TIME, Math.max(0, sum));
+        if (r < 0.6) return MAX_TIME - int(2);
+        if (r < 0.8) return int(4);
+        return pick([2 ** 31, 2 ** 33, 8_446_744_073]) + int(3);
+      },
+    };
+  } else if (kind < 0.6 || withHs || flavor === "subsecond") {
     const tmax = pick([5, 10, 30]);
     profile = { time: () => int(tmax + 1), timeout: () => int(Math.ceil(tmax / 2) + 1) };
   } else if (kind < 0.85) {
@@ -178,10 +254,31 @@ export function generateTrace(seed: number, options: GenerateTraceOptions = {}):
   let clock = 0;
   let ctxTimeout = 7200;
   let serverSid: string | undefined;
+  const ctxTimeouts = flavor === "limit"
+    ? LIMIT_CTX_TIMEOUTS
+    : withHs
+    ? HS_CTX_TIMEOUTS
+    : CTX_TIMEOUTS;
+  /** The next clock: whole seconds, or for 3.3 traces often fractional, near an expiry. */
+  const nextClock = (): number => {
+    if (flavor === "common") return profile.time();
+    let t: number;
+    if (made.length > 0 && chance(0.5)) {
+      const m = made[int(made.length)] as Made;
+      const expiry = m.time + m.timeout;
+      t = expiry + pick([-1 / 64, 0, 0, 1 / 64, -1, 1]);
+      // Times of the same second as the ctx timeout's new sessions, to straddle the limit.
+      if (!(t <= MAX_TIME)) t = MAX_TIME - ctxTimeout + pick(FRACTIONS);
+    } else {
+      t = profile.time() + (chance(0.7) ? pick(FRACTIONS) : int(64) / 64);
+    }
+    return Math.min(MAX_TIME, Math.max(0, t));
+  };
   const newHandle = (): void => {
     const h = made.length;
     const id = pick(pool);
-    const m: Made = { kind: "new", id, time: profile.time(), timeout: profile.timeout() };
+    const time = profile.time();
+    const m: Made = { kind: "new", id, time, timeout: profile.timeout(time) };
     made.push(m);
     let line = `new s${h} ${id} ${m.time} ${m.timeout} ${pick(versions).toString(16)}`;
     if (withHs) {
@@ -195,12 +292,13 @@ export function generateTrace(seed: number, options: GenerateTraceOptions = {}):
     return chance(0.7) ? Math.max(0, made.length - 1 - int(6)) : int(made.length);
   };
   const point = (): number => {
-    // An instant near a known expiry (to hit the strict `tm > expiry` edge) or anywhere.
+    // An instant near a known expiry (to hit the strict `tm > expiry` edge) or anywhere; flush
+    // takes whole seconds, at most MAX_TIME.
     if (made.length > 0 && chance(0.5)) {
       const m = made[int(made.length)] as Made;
-      return Math.max(0, m.time + m.timeout + pick([-1, 0, 0, 1]));
+      return Math.min(MAX_TIME, Math.max(0, Math.floor(m.time + m.timeout) + pick([-1, 0, 0, 1])));
     }
-    return profile.time();
+    return Math.floor(profile.time());
   };
   const handshake = (): void => {
     const h = made.length;
@@ -226,19 +324,29 @@ export function generateTrace(seed: number, options: GenerateTraceOptions = {}):
     // that is not cached, OpenSSL changes the object in place and keeps its "not resumable"
     // mark, which a fresh immutable session cannot carry (see the module doc).
     if (withHs) trace.push(`add s${h}`);
+    // set_time and set_timeout take whole seconds.
     if (op === "settime") {
-      m.time = chance(0.5) ? profile.time() : m.time;
+      m.time = chance(0.5) ? profile.time() : Math.floor(m.time);
       trace.push(`settime s${h} ${m.time}`);
     } else {
-      m.timeout = chance(0.5) ? profile.timeout() : m.timeout;
+      m.timeout = chance(0.5) ? profile.timeout(m.time) : m.timeout;
       trace.push(`settimeout s${h} ${m.timeout}`);
     }
   };
 
   if (chance(0.7)) trace.push(`size ${pick(SIZES)}`);
-  if (chance(0.3)) trace.push(`mode ${pick(withHs ? HS_MODES : MODES).toString(16)}`);
+  if (flavor === "subsecond" && chance(0.6)) {
+    // SSL_SESS_CACHE_UPDATE_TIME: each add stamps the session with the (fractional) clock.
+    trace.push(
+      `mode ${pick(withHs ? [0x402, 0x502, 0x602] : [0x402, 0x403, 0x482, 0x702]).toString(16)}`,
+    );
+  } else if (chance(0.3)) trace.push(`mode ${pick(withHs ? HS_MODES : MODES).toString(16)}`);
   if (withHs && chance(0.5)) trace.push(`sidctx ${serverSid = pick(SID_CTXS)}`);
-  if (withHs && chance(0.5)) trace.push(`ctxtimeout ${ctxTimeout = pick(HS_CTX_TIMEOUTS)}`);
+  if (withHs && chance(0.5)) {
+    trace.push(
+      `ctxtimeout ${ctxTimeout = pick(flavor === "limit" ? ctxTimeouts : HS_CTX_TIMEOUTS)}`,
+    );
+  }
   newHandle();
   const hsShare = heavy ? 50 : withHs ? 8 : 0;
   while (trace.length < length) {
@@ -256,11 +364,11 @@ export function generateTrace(seed: number, options: GenerateTraceOptions = {}):
     else if (r < 79) trace.push(`size ${pick(SIZES)}`);
     else if (r < 82) {
       if (!heavy || chance(0.2)) trace.push(`mode ${pick(withHs ? HS_MODES : MODES).toString(16)}`);
-    } else if (r < 86) trace.push(`clock ${clock = profile.time()}`);
+    } else if (r < 86) trace.push(`clock ${formatClock(clock = nextClock())}`);
     else if (r < 93) trace.push(`has ${pick(pool)} ${pick([0x303, 0x304]).toString(16)}`);
     else if (r < 97) trace.push("stats");
     else if (r < 98) {
-      ctxTimeout = pick(withHs ? HS_CTX_TIMEOUTS : CTX_TIMEOUTS);
+      ctxTimeout = pick(ctxTimeouts);
       trace.push(`ctxtimeout ${ctxTimeout}`);
     } else if (withHs && r < 99) trace.push(`sidctx ${serverSid = pick([...SID_CTXS, "-"])}`);
     else trace.push(`flush ${point()}`);
@@ -327,6 +435,14 @@ function num(text: string | undefined, radix = 10): number {
   const n = radix === 10 ? Number(text) : parseInt(text, radix);
   if (!Number.isSafeInteger(n)) throw new TypeError(`trace: bad number "${text}"`);
   return n;
+}
+
+/** A `clock` operand: seconds with up to six fractional digits (see harness.c). */
+function clockOf(text: string | undefined): number {
+  if (text === undefined || !/^\d+(\.\d{1,6})?$/.test(text)) {
+    throw new TypeError(`trace: bad clock "${text}"`);
+  }
+  return Number(text);
 }
 
 interface SessionFields {
@@ -424,8 +540,12 @@ export function replayOurs(trace: Trace): string[] {
     if (chain[chain.length - 1] !== s) chain.push(s);
     names.set(s, h);
   };
+  // Times print in whole seconds, as SSL_SESSION_get_time returns them (3.3 truncates its
+  // nanoseconds; a session stamped by a fractional clock has a fractional time here).
   const describe = (s: Session): string =>
-    `${names.get(s) ?? "?"}:${hex(s.id)}@${(s.version ?? 0).toString(16)}:${s.time}+${s.timeout}`;
+    `${names.get(s) ?? "?"}:${hex(s.id)}@${(s.version ?? 0).toString(16)}:${
+      Math.floor(s.time)
+    }+${s.timeout}`;
   const versionOpt = (s: Session): { version: number } => ({ version: s.version ?? 0 });
   /** After the cache may have stored handle h's object: adopt what it holds for h's key. */
   const maybeCached = (h: string, before: Session | undefined): void => {
@@ -485,7 +605,7 @@ export function replayOurs(trace: Trace): string[] {
             const now = cache.get(s.id, versionOpt(s));
             if (now === undefined) notes.push("!not-cached-after-add");
             adopt(h, now, false);
-            result = `ret=${added ? 1 : 0} t=${latest(h).time}`;
+            result = `ret=${added ? 1 : 0} t=${Math.floor(latest(h).time)}`;
             break;
           }
           case "remove": {
@@ -542,7 +662,7 @@ export function replayOurs(trace: Trace): string[] {
             break;
           }
           case "clock":
-            clock = num(a);
+            clock = clockOf(a);
             break;
           case "has":
             result = `ret=${

@@ -2,10 +2,15 @@
  * Differential-test harness: drives the REAL libssl session cache through its
  * public API, one trace operation per input line, one result line per op.
  *
- * Build:  gcc -O1 -o harness harness.c -lssl -lcrypto
+ * Build against the system's libssl (3.0 here):
+ *         gcc -O1 -o harness harness.c -lssl -lcrypto
+ * against OpenSSL 3.3.2's static libraries (prefix P from ../shared/openssl/build.sh):
+ *         gcc -O1 -I"$P/include" -o harness harness.c "$P/lib/libssl.a" "$P/lib/libcrypto.a" \
+ *             -lpthread -ldl
+ * The same source builds against both (see the clock below).
  * Run:    harness [input-file [output-file]]   (default: stdin, stdout)
- * Format: see tests/libssl/_trace.ts (the TypeScript side prints the very
- *         same lines for src/SessionCache; the test compares them).
+ * Format: see tests/conformance/libssl/_trace.ts (the TypeScript side prints the very
+ *         same lines for SessionCache; the test compares them).
  *
  * Ops (one per line; handles are "s<N>", ids are hex, numbers decimal,
  * versions and modes hex):
@@ -22,7 +27,8 @@
  *   size <n>                    SSL_CTX_sess_set_cache_size (prints the previous size)
  *   mode <hex>                  SSL_CTX_set_session_cache_mode (prints the previous mode)
  *   ctxtimeout <n>              SSL_CTX_set_timeout (prints the previous timeout)
- *   clock <t>                   sets the value time(NULL) returns (used by UPDATE_TIME)
+ *   clock <t>[.<us>]            sets the clock libssl reads: seconds, optionally with up to six
+ *                               fractional digits (microseconds, gettimeofday's resolution)
  *   has <idhex> <verhex>        SSL_has_matching_session_id on an SSL of version <verhex> (303 or 304 only)
  *   stats                       all twelve counters
  *   sidctx <hex>|-              SSL_CTX_set_session_id_context of the server
@@ -35,6 +41,7 @@
  *                               "resumed=<0|1> asked=<get_session_cb calls> new=[<new_session_cb
  *                               calls>]" and all counters. Session ids the server makes are
  *                               e0 + a 2-byte counter (SSL_CTX_set_generate_session_id).
+ *   version                     prints "v=<OpenSSL_version_num() in hex>" (e.g. v=30300020)
  *
  * An op naming a handle that does not exist prints "nohandle" and does nothing.
  * Handshakes need HARNESS_CERT and HARNESS_KEY (PEM files) in the environment.
@@ -42,12 +49,19 @@
  * Every line of output is "<result> rm=[<removed>] n=<number> full=<cache_full>",
  * where <removed> lists the remove_session_cb calls during the op, in order,
  * each "<handle>:<idhex>@<verhex>:<time>+<timeout>" (described after the op, so
- * that a session the op itself made is named).
+ * that a session the op itself made is named). Times print as SSL_SESSION_get_time
+ * returns them: whole seconds (3.3 keeps nanoseconds and truncates).
  *
- * time() is interposed: libssl 3.0 reads time(NULL) for SSL_SESS_CACHE_UPDATE_TIME,
- * for a new session's time, for the expiry check on lookup and for the auto-flush
- * (and in SSL_SESSION_new, whose value `new` overrides); this executable's
- * definition wins over libc's, so traces stay deterministic ("clock <t>").
+ * The clock is interposed, so that traces stay deterministic ("clock <t>"): this
+ * executable's definitions of time() and gettimeofday() win over libc's (for the shared
+ * system libssl as for static libraries linked in). What reads which:
+ * - libssl 3.0 reads time(NULL) (whole seconds) everywhere: SSL_SESSION_new, a new session's
+ *   time, SSL_SESS_CACHE_UPDATE_TIME, the expiry check on lookup and the auto-flush.
+ * - libssl 3.3 reads ossl_time_now() (crypto/time.c: gettimeofday, microseconds) in
+ *   SSL_SESSION_new (ssl_sess.c, so for a handshake's new session too), for
+ *   SSL_SESS_CACHE_UPDATE_TIME in SSL_CTX_add_session and for the expiry check on lookup
+ *   (ssl_get_prev_session), and time(NULL) for the auto-flush every 255 handshakes
+ *   (ssl_lib.c, ssl_update_cache).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* TLSv1_2_method(), for `has ... 303` */
 #include <openssl/ssl.h>
@@ -55,14 +69,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
+/* The clock: whole seconds and microseconds (0 .. 999999). */
 static time_t fake_now = 0;
+static long fake_usec = 0;
 
-/* Interposes libc's time(): libssl 3.0's SSL_CTX_add_session calls time(NULL). */
+/* Interposes libc's time(): whole seconds (libssl 3.0 everywhere, 3.3's auto-flush). */
 time_t time(time_t *out) {
     if (out != NULL) *out = fake_now;
     return fake_now;
+}
+
+/* Interposes libc's gettimeofday(): libssl 3.3's ossl_time_now(). */
+int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
+    (void)tz;
+    tv->tv_sec = fake_now;
+    tv->tv_usec = (suseconds_t)fake_usec;
+    return 0;
 }
 
 #define MAX_HANDLES 100000
@@ -251,6 +276,7 @@ static void reset(void) {
     }
     max_handle = -1;
     fake_now = 0;
+    fake_usec = 0;
     ext_handle = -1;
     next_generated_id = 0;
     new_ctx();
@@ -300,6 +326,29 @@ static long parse_long(const char *tok, const char *line, int base) {
     long v = strtol(tok, &end, base);
     if (*end != 0) die("bad number", line);
     return v;
+}
+
+/* "<seconds>[.<up to 6 digits>]" into the clock. */
+static void parse_clock(const char *tok, const char *line) {
+    if (tok == NULL) die("missing clock", line);
+    char *end;
+    long sec = strtol(tok, &end, 10);
+    long usec = 0;
+    if (end == tok || sec < 0) die("bad clock", line);
+    if (*end == '.') {
+        const char *f = end + 1;
+        int digits = 0;
+        for (; *f >= '0' && *f <= '9'; f++, digits++) {
+            if (digits == 6) die("clock: at most 6 fractional digits", line);
+            usec = usec * 10 + (*f - '0');
+        }
+        if (digits == 0) die("bad clock", line);
+        for (; digits < 6; digits++) usec *= 10;
+        end = (char *)f;
+    }
+    if (*end != 0) die("bad clock", line);
+    fake_now = (time_t)sec;
+    fake_usec = usec;
 }
 
 static int parse_hex_id(const char *tok, unsigned char *out, const char *line) {
@@ -389,7 +438,7 @@ int main(int argc, char **argv) {
             long t = parse_long(strtok(NULL, " "), copy, 10);
             snprintf(result, sizeof result, "prev=%ld", SSL_CTX_set_timeout(ctx, t));
         } else if (strcmp(op, "clock") == 0) {
-            fake_now = (time_t)parse_long(strtok(NULL, " "), copy, 10);
+            parse_clock(strtok(NULL, " "), copy);
         } else if (strcmp(op, "has") == 0) {
             unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
             int idlen = parse_hex_id(strtok(NULL, " "), id, copy);
@@ -404,6 +453,8 @@ int main(int argc, char **argv) {
             if (SSL_version(ssl) != ver) die("has: only the SSL's own version can be looked up", copy);
             snprintf(result, sizeof result, "ret=%d", SSL_has_matching_session_id(ssl, id, (unsigned int)idlen));
             SSL_free(ssl);
+        } else if (strcmp(op, "version") == 0) {
+            snprintf(result, sizeof result, "v=%lx", (unsigned long)OpenSSL_version_num());
         } else if (strcmp(op, "stats") == 0) {
             stats_text(result, sizeof result);
         } else if (strcmp(op, "sidctx") == 0) {
