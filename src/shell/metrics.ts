@@ -39,29 +39,21 @@ export interface CacheMetricsSource {
   readonly timeout?: number;
 }
 
-/** The counters of an external session store, as `RedisSessionStore.stats` gives them. */
-export interface StoreMetricsStats {
-  /** Lookups asked of the store. */
-  readonly gets: number;
-  /** Lookups that returned a session. */
-  readonly hits: number;
-  /** Lookups that returned nothing. */
-  readonly misses: number;
-  /** Values read but refused. */
-  readonly rejected: number;
-  /** New sessions written. */
-  readonly sets: number;
-  /** Removals acknowledged. */
-  readonly dels: number;
-  /** Removals not forwarded to the store. */
-  readonly kept: number;
-  /** Calls that failed. */
-  readonly errors: number;
-  /** Calls that missed their deadline. */
-  readonly timeouts: number;
-  /** Calls not sent because the circuit breaker was open. */
-  readonly skipped: number;
-}
+/** The counters of an external session store (`RedisSessionStore.stats` documents each). */
+export type StoreCounter =
+  | "gets"
+  | "hits"
+  | "misses"
+  | "rejected"
+  | "sets"
+  | "dels"
+  | "kept"
+  | "errors"
+  | "timeouts"
+  | "skipped";
+
+/** An external store's counters by name, as `RedisSessionStore.stats` gives them. */
+export type StoreMetricsStats = Readonly<Record<StoreCounter, number>>;
 
 /** An external session store to report (a `RedisSessionStore` from `./redis`). */
 export interface StoreMetricsSource {
@@ -165,7 +157,7 @@ const COUNTERS: readonly (readonly [keyof CacheStats, ...Family])[] = [
   ],
 ];
 
-const STORE: readonly (readonly [keyof StoreMetricsStats, ...Family])[] = [
+const STORE: readonly (readonly [StoreCounter, ...Family])[] = [
   [
     "gets",
     "tls_session_store_gets_total",
