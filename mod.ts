@@ -45,3 +45,4 @@ export type { SessionLookup } from "./src/core/lookup.ts";
 export type { CompletedHandshake, Side } from "./src/core/handshake.ts";
 export * from "./src/shell/session_cache.ts";
 export * from "./src/shell/revise_session.ts";
+export * from "./src/shell/metrics.ts";
