@@ -347,6 +347,30 @@ const LIMIT_TRACES = [
 /** Traces with fractional clocks: 3.3 stamps and checks expiry to the microsecond. */
 const SUBSECOND_TRACES = [
   hand(
+    "an expiry across a power of two: 0.014154 + 5 is 5.014154 exactly (a plain sum rounds below)",
+    `
+    ctxtimeout 5
+    clock 0.014154
+    hs s0 - -
+    clock 5.014154
+    hs s1 s0 -
+    clock 5.014155
+    hs s2 s0 -
+    stats`,
+  ),
+  hand(
+    "sessions tie to the microsecond: 0.014154 + 5 and 5.014154 + 0 leave first in first out",
+    `
+    mode 402
+    clock 5.014154
+    new s1 02 0 0 303
+    add s1
+    clock 0.014154
+    new s0 01 0 5 303
+    add s0
+    flush 0`,
+  ),
+  hand(
     "a handshake's session is stamped, and looked up, to the microsecond",
     `
     ctxtimeout 5

@@ -267,10 +267,14 @@ function drawTrace(
       const m = made[int(made.length)] as Made;
       const expiry = m.time + m.timeout;
       t = expiry + pick([-1 / 64, 0, 0, 1 / 64, -1, 1]);
+      // Below 2^33 s a number holds every microsecond: a microsecond either side of an expiry.
+      if (expiry < 2 ** 33 && chance(0.3)) t = expiry + pick([-1e-6, 1e-6]);
       // Times of the same second as the ctx timeout's new sessions, to straddle the limit.
       if (!(t <= MAX_TIME)) t = MAX_TIME - ctxTimeout + pick(FRACTIONS);
     } else {
       t = profile.time() + (chance(0.7) ? pick(FRACTIONS) : int(64) / 64);
+      // Any microsecond, where a number holds them all (sums of these round as plain numbers).
+      if (t < 2 ** 33 && chance(0.4)) t = Math.floor(t) + int(1e6) / 1e6;
     }
     return Math.min(MAX_TIME, Math.max(0, t));
   };
