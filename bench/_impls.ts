@@ -39,6 +39,7 @@ import * as core from "../core.ts";
 import { SessionCache } from "../mod.ts";
 import type { Session } from "../mod.ts";
 import { CacheModel, fieldsOf, hex, type ModelSession } from "../tests/_model.ts";
+import * as oracle from "../tests/oracle/mod.ts";
 import type { SimClock } from "./_clock.ts";
 
 /** What every implementation offers the workloads. */
@@ -133,6 +134,43 @@ const pure: ImplKind = {
       },
       flush: () => {
         state = core.flush(state, clock.sec).cache;
+      },
+      size: () => state.size,
+      close: () => {},
+      snapshot: () => {
+        const saved = state;
+        return () => {
+          state = saved;
+        };
+      },
+    };
+  },
+};
+
+/**
+ * The project's first core (v0.1: a persistent trie and tree, path copying), kept in
+ * tests/oracle as the second oracle: the baseline for "the pure API is no slower than it was".
+ */
+const pureV01: ImplKind = {
+  name: "core v0.1",
+  role: "project",
+  evictsSoonestExpiry: true,
+  purges: true,
+  maxSize: Infinity,
+  needsSimulatedGlobals: false,
+  make({ capacity, timeout, clock }) {
+    let state = oracle.createCacheState({ cacheSize: capacity + 1, timeout });
+    return {
+      add: (s) => {
+        state = oracle.add(state, s).cache;
+      },
+      lookup: (id) => {
+        const r = oracle.lookup(state, { id }, { now: clock.sec });
+        state = r.cache;
+        return r.session;
+      },
+      flush: () => {
+        state = oracle.flush(state, clock.sec).cache;
       },
       size: () => state.size,
       close: () => {},
@@ -316,7 +354,7 @@ const map: ImplKind = {
 };
 
 /** All implementations, this project's first. */
-export const IMPLS: readonly ImplKind[] = [shell, pure, model, ttlcache, lru, quick, map];
+export const IMPLS: readonly ImplKind[] = [shell, pure, pureV01, model, ttlcache, lru, quick, map];
 
 /** Finds implementations by (case-insensitive) name fragments; all when `names` is empty. */
 export function selectImpls(names: readonly string[]): ImplKind[] {
