@@ -225,3 +225,20 @@ export function startServerProc(timeoutMs = 15000): Promise<ServerProc> {
     });
   });
 }
+
+/**
+ * A minimal DER `SSL_SESSION` as OpenSSL's `i2d_SSL_SESSION` lays it out:
+ * SEQUENCE { version 1, ssl_version, cipher, session_id, master_key }, enough
+ * for the adapters' reader (not for OpenSSL to resume it).
+ */
+export function sessionDer(sslVersion: number, id: Uint8Array): Uint8Array {
+  const v = [(sslVersion >> 16) & 0xff, (sslVersion >> 8) & 0xff, sslVersion & 0xff];
+  const body = [
+    ...[0x02, 0x01, 0x01],
+    ...[0x02, 0x03, ...v],
+    ...[0x04, 0x02, 0x13, 0x01],
+    ...[0x04, id.length, ...id],
+    ...[0x04, 0x02, 0xaa, 0xbb],
+  ];
+  return new Uint8Array([0x30, body.length, ...body]);
+}

@@ -21,17 +21,13 @@ import {
   shifting,
   watchEscapes,
 } from "../_hostile.ts";
+import { sessionDer } from "./_tls.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const peer: TlsPeer = { host: "localhost", port: 443 };
 const tls12 = (tag = "x") => enc(`deno-tls12-session:${tag}`);
 
-/** A minimal DER SSL_SESSION: SEQUENCE { version 1, ssl_version, cipher, session_id }. */
-function der(sslVersion: number, id: Uint8Array): Uint8Array {
-  const v = [(sslVersion >> 16) & 0xff, (sslVersion >> 8) & 0xff, sslVersion & 0xff];
-  const body = [0x02, 0x01, 0x01, 0x02, 0x03, ...v, 0x04, 0x02, 0x13, 0x01, 0x04, id.length, ...id];
-  return new Uint8Array([0x30, body.length, ...body]);
-}
+const der = sessionDer;
 
 /** Everything observable about a client cache. */
 function observe(cache: TlsClientSessionCache) {

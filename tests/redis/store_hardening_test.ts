@@ -142,7 +142,10 @@ describe("RedisSessionStore: real Uint8Arrays only", () => {
     });
 
     it(`a GET reply that is ${what} is refused (rejected), not decoded`, async () => {
-      const store = new RedisSessionStore({ ...mapClient(), get: () => Promise.resolve(fake()) });
+      const store = new RedisSessionStore({
+        ...mapClient(),
+        get: () => Promise.resolve(fake()) as never,
+      });
       assert.equal(await store.hooks.getSession({ id: bytes(1) }), undefined);
       assert.equal(store.stats.rejected, 1);
       assert.equal(store.stats.errors, 0);
@@ -271,7 +274,10 @@ describe("RedisSessionStore: what comes back from Redis", () => {
   it("a reply that is neither a string nor bytes is refused (rejected), not an error", async () => {
     // (A revoked Proxy cannot even be a promise's value: the client's promise rejects: an error.)
     for (const reply of [42, {}, [], true, Symbol("s")]) {
-      const store = new RedisSessionStore({ ...mapClient(), get: () => Promise.resolve(reply) });
+      const store = new RedisSessionStore({
+        ...mapClient(),
+        get: () => Promise.resolve(reply) as never,
+      });
       assert.equal(await store.hooks.getSession({ id: bytes(1) }), undefined);
       assert.equal(store.stats.rejected, 1, `reply ${String(typeof reply)}`);
       assert.equal(store.stats.errors, 0);
@@ -286,7 +292,7 @@ describe("RedisSessionStore: what comes back from Redis", () => {
     // A well-formed value padded past the limit with base64 that would decode.
     const tooLong = "s1." + "A".repeat(MAX_VALUE_LENGTH);
     for (const value of [tooLong, new TextEncoder().encode(tooLong)]) {
-      const s = new RedisSessionStore({ ...client, get: () => Promise.resolve(value) });
+      const s = new RedisSessionStore({ ...client, get: () => Promise.resolve(value) as never });
       assert.equal(await s.hooks.getSession({ id: bytes(1) }), undefined);
       assert.equal(s.stats.rejected, 1);
     }
@@ -652,7 +658,10 @@ describe("RedisSessionStore in a SessionCache: nothing escapes", () => {
   it("a store whose GET replies with garbage never breaks a lookup", async () => {
     const watch = watchEscapes();
     for (const reply of [42, {}, revokedProxy(), prototypeOnlyUint8Array(2), "s1.AAAA"]) {
-      const store = new RedisSessionStore({ ...mapClient(), get: () => Promise.resolve(reply) });
+      const store = new RedisSessionStore({
+        ...mapClient(),
+        get: () => Promise.resolve(reply) as never,
+      });
       const cache = new SessionCache({ ...store.hooks });
       assert.equal(await cache.lookup({ id: bytes(1) }), undefined);
       assert.equal(cache.stats.cbHits, 0);
