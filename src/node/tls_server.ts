@@ -303,7 +303,7 @@ export function attachSessionCache(
   const action = "attach session cache";
   if (typeof server !== "object" || server === null) {
     throw new TypeError(
-      `Cannot ${action}: server must be a node:tls Server: received ${show(server)}`,
+      `Cannot ${action}: server must be a tls.Server: received ${show(server)}`,
     );
   }
   // The server's methods are read once; the listeners are added and removed with those.
@@ -313,7 +313,7 @@ export function attachSessionCache(
     typeof listenerCount !== "function"
   ) {
     throw new TypeError(
-      `Cannot ${action}: server must be a node:tls Server: received ${show(server)}`,
+      `Cannot ${action}: server must be a tls.Server: received ${show(server)}`,
     );
   }
   if (!isSessionCache(cache)) {

@@ -453,7 +453,7 @@ describe("attachSessionCache: callbacks of the cache that throw, reject or re-en
   it("callbacks that re-enter the cache (remove, lookup, detach) keep every answer single", async () => {
     const watch = watchEscapes();
     const server = fakeServer();
-    let handle: { detach(): void } | undefined;
+    const handle: { current?: { detach(): void } } = {};
     let reentered = false;
     const cache: SessionCache = new SessionCache({
       onNewSession: (s) => {
@@ -465,11 +465,11 @@ describe("attachSessionCache: callbacks of the cache that throw, reject or re-en
           reentered = true; // once: the nested lookup would ask getSession again
           await cache.lookup({ id: new Uint8Array([99]) });
         }
-        if (id[0] === 1) handle?.detach(); // while the resumption waits for its answer
+        if (id[0] === 1) handle.current?.detach(); // while the resumption waits for its answer
         return undefined;
       },
     });
-    handle = attachSessionCache(server, cache);
+    handle.current = attachSessionCache(server, cache);
     const a = doneSpy();
     const b = doneSpy();
     server.emit("newSession", new Uint8Array([1]), sessionDer(TLS12, new Uint8Array([1])), a.done);
