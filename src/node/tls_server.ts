@@ -454,6 +454,12 @@ export function attachSessionCache(
       }
       const id = copyBytes(idArg);
       const data = copyBytes(dataArg);
+      // No serialized session (a detached array, say): nothing Node could resume.
+      if (data.length === 0) {
+        throw new TypeError(
+          "Cannot store session: the data of 'newSession' must not be empty: received 0 bytes",
+        );
+      }
       const fields = readSessionFields(data);
       const version = fields.version ?? TLS1_2_VERSION;
       // TLS 1.3 sessions (one per ticket) can never come back by id: Node

@@ -115,7 +115,7 @@ export interface RedisSessionStoreOptions {
 
 /** Counters of a {@linkcode RedisSessionStore}. `gets = hits + misses`. */
 export interface SessionStoreStats {
-  /** Lookups asked of the store. */
+  /** Lookups the store has answered (one still waiting for Redis is not counted yet). */
   readonly gets: number;
   /** Lookups that returned a session. */
   readonly hits: number;
@@ -606,7 +606,6 @@ export class RedisSessionStore {
   }
 
   async #read(request: SessionLookup): Promise<Session | undefined> {
-    this.#stats.gets++;
     let session: Session | undefined;
     let key = "";
     try {
@@ -634,6 +633,8 @@ export class RedisSessionStore {
       this.#report(error, { operation: "get", key });
       session = undefined;
     }
+    // Counted once answered, so that gets = hits + misses at every moment.
+    this.#stats.gets++;
     if (session === undefined) this.#stats.misses++;
     else this.#stats.hits++;
     return session;
