@@ -14,9 +14,24 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { connect, type ConnectionOptions, type Server, type TLSSocket } from "node:tls";
+import { constants } from "node:crypto";
+import {
+  connect,
+  type ConnectionOptions,
+  createServer,
+  type Server,
+  type TlsOptions,
+  type TLSSocket,
+} from "node:tls";
 import { fileURLToPath } from "node:url";
-import type { TlsClientSessionCache, TlsPeer } from "../../node.ts";
+import {
+  type AttachedSessionCache,
+  attachSessionCache,
+  type AttachSessionCacheOptions,
+  type TlsClientSessionCache,
+  type TlsPeer,
+} from "../../node.ts";
+import type { SessionCache } from "../../mod.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The repository root. */
@@ -241,4 +256,48 @@ export function sessionDer(sslVersion: number, id: Uint8Array): Uint8Array {
     ...[0x04, 0x02, 0xaa, 0xbb],
   ];
   return new Uint8Array([0x30, body.length, ...body]);
+}
+
+/** TLS 1.2 without tickets: resumption by session id, through the cache. */
+export function tls12Ids(sessionIdContext: string): TlsOptions {
+  return {
+    key: KEY,
+    cert: CERT,
+    maxVersion: "TLSv1.2",
+    secureOptions: constants.SSL_OP_NO_TICKET,
+    sessionIdContext,
+  };
+}
+
+/** A listening server with a cache attached, from {@linkcode serveWithCache}. */
+export interface ServedCache {
+  readonly port: number;
+  readonly server: Server;
+  readonly attached: AttachedSessionCache;
+  /** Server-side `isSessionReused()` of each connection, in order. */
+  readonly serverReused: boolean[];
+}
+
+/**
+ * Starts a node:tls server on 127.0.0.1 with `cache` attached; the server
+ * ends each connection right after its handshake. The server is pushed onto
+ * `servers`, for the test file to close after each test.
+ */
+export async function serveWithCache(
+  servers: Server[],
+  cache: SessionCache,
+  options: AttachSessionCacheOptions,
+  tls: TlsOptions,
+): Promise<ServedCache> {
+  const server = createServer(tls);
+  const attached = attachSessionCache(server, cache, options);
+  const serverReused: boolean[] = [];
+  server.on("secureConnection", (socket) => {
+    serverReused.push(socket.isSessionReused());
+    socket.on("error", () => {});
+    socket.end("bye"); // writing makes OpenSSL send its TLS 1.3 tickets first
+  });
+  server.on("tlsClientError", () => {});
+  servers.push(server);
+  return { port: await listen(server), server, attached, serverReused };
 }

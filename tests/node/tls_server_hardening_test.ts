@@ -23,7 +23,17 @@ import {
 } from "../../node.ts";
 import { type Session, SessionCache, type SessionCacheOptions } from "../../mod.ts";
 import { SESS_CACHE_NO_INTERNAL, SESS_CACHE_SERVER } from "../../mod.ts";
-import { CERT, close, connectOnce, KEY, listen, RUNTIME, sessionDer } from "./_tls.ts";
+import {
+  CERT,
+  close,
+  connectOnce,
+  KEY,
+  RUNTIME,
+  type ServedCache,
+  serveWithCache,
+  sessionDer,
+  tls12Ids,
+} from "./_tls.ts";
 import {
   countingReads,
   deferred,
@@ -39,13 +49,7 @@ const onNode = RUNTIME === "node";
 const nodeOnly = onNode ? false : `${RUNTIME} never emits the node:tls session events`;
 
 /** TLS 1.2, no tickets: resumption by session id, through the cache. */
-const TLS12_IDS: TlsOptions = {
-  key: KEY,
-  cert: CERT,
-  maxVersion: "TLSv1.2",
-  secureOptions: constants.SSL_OP_NO_TICKET,
-  sessionIdContext: "hardening-test",
-};
+const TLS12_IDS: TlsOptions = tls12Ids("hardening-test");
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -53,20 +57,12 @@ afterEach(async () => {
 });
 
 /** A listening server with the cache attached; it ends each connection after the handshake. */
-async function serve(
+function serve(
   cache: SessionCache,
   options: AttachSessionCacheOptions = {},
   tls: TlsOptions = TLS12_IDS,
-) {
-  const server = createServer(tls);
-  const attached = attachSessionCache(server, cache, options);
-  server.on("secureConnection", (socket) => {
-    socket.on("error", () => {});
-    socket.end("bye");
-  });
-  server.on("tlsClientError", () => {});
-  servers.push(server);
-  return { port: await listen(server), server, attached };
+): Promise<ServedCache> {
+  return serveWithCache(servers, cache, options, tls);
 }
 
 /** The codes of the warnings an onError hook received, and every other error apart. */
