@@ -245,6 +245,11 @@ export class RedisSessionStore {
   readonly #pending = new Set<Promise<void>>();
   /** The last write or removal issued per key: the next one for that key waits for it. */
   readonly #lastByKey = new Map<string, Promise<void>>();
+  /**
+   * Lookups waiting for Redis, per key; a removal of that key marks them, so
+   * that a value read before the DEL landed is not handed back as a hit.
+   */
+  readonly #reading = new Map<string, Set<{ removed: boolean }>>();
 
   /** The hooks to spread into `new SessionCache({ ...store.hooks })`. */
   readonly hooks: SessionStoreHooks;
@@ -588,6 +593,8 @@ export class RedisSessionStore {
       this.#report(error, { operation: "del", key: "" });
       return;
     }
+    // A lookup of this key still waiting for Redis must not resume what is now removed.
+    for (const read of this.#reading.get(key) ?? []) read.removed = true;
     void this.#enqueue(key, async () => {
       const outcome = await this.#call("del", key, () => this.#del(key));
       if (outcome.ok) this.#stats.dels++;
@@ -622,12 +629,23 @@ export class RedisSessionStore {
       const ownId = copyBytes(rid);
       key = this.#keyOf(ownId, sidCtx === undefined ? undefined : copyBytes(sidCtx));
       const k = key;
-      const outcome = await this.#call<unknown>("get", k, () => this.#get(k));
-      if (outcome.ok && outcome.value !== null && outcome.value !== undefined) {
-        const text = valueText(outcome.value);
-        session = text === undefined ? undefined : await this.#decode(text, key, ownId);
-        if (session === undefined) this.#stats.rejected++;
+      const read = { removed: false };
+      let reads = this.#reading.get(k);
+      if (reads === undefined) this.#reading.set(k, reads = new Set());
+      reads.add(read);
+      try {
+        const outcome = await this.#call<unknown>("get", k, () => this.#get(k));
+        if (outcome.ok && outcome.value !== null && outcome.value !== undefined) {
+          const text = valueText(outcome.value);
+          session = text === undefined ? undefined : await this.#decode(text, k, ownId);
+          if (session === undefined) this.#stats.rejected++;
+        }
+      } finally {
+        reads.delete(read);
+        if (reads.size === 0 && this.#reading.get(k) === reads) this.#reading.delete(k);
       }
+      // Removed while Redis was asked: a miss, whatever the value read.
+      if (read.removed) session = undefined;
     } catch (error) {
       this.#stats.errors++;
       this.#report(error, { operation: "get", key });

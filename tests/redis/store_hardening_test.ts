@@ -454,6 +454,32 @@ describe("RedisSessionStore: nothing escapes", () => {
   });
 });
 
+describe("RedisSessionStore: a removal while a lookup waits", () => {
+  it("a session removed while its GET was out is a miss, even when Redis answers with it", async () => {
+    const map = new Map<string, unknown>();
+    const held = heldClient();
+    const store = new RedisSessionStore({ ...mapClient(map), get: held.client.get });
+    const s = session();
+    await store.hooks.onNewSession(s);
+    const value = map.get(store.redisKey(s.id));
+    const pending = store.hooks.getSession({ id: s.id });
+    store.hooks.onRemoveSession(s, undefined, "removed");
+    held.releaseAll(value); // Redis read it before the DEL landed
+    assert.equal(await pending, undefined);
+    assert.equal(store.stats.misses, 1);
+    // Not removed: the same answer is a hit.
+    await store.hooks.onNewSession(s);
+    const again = store.hooks.getSession({ id: s.id });
+    held.releaseAll(map.get(store.redisKey(s.id)));
+    assert.equal((await again)?.timeout, 300);
+    // An eviction of one process's cache is not a removal: the lookup still hits.
+    const third = store.hooks.getSession({ id: s.id });
+    store.hooks.onRemoveSession(s, undefined, "evicted");
+    held.releaseAll(map.get(store.redisKey(s.id)));
+    assert.equal((await third)?.timeout, 300);
+  });
+});
+
 describe("RedisSessionStore: in-flight cap", () => {
   it("beyond maxInFlight calls waiting for Redis, lookups miss and writes are dropped at once", async () => {
     const held = heldClient();
