@@ -478,7 +478,16 @@ export function attachSessionCache(
         const key = hex(id);
         counted.set(key, true);
         if (counted.size > MAX_PENDING) counted.delete(counted.keys().next().value as string);
-        const stored = cache.handshakeCompleted({ side: "server", session, resumed: false });
+        const good = cache.stats.acceptGood;
+        let stored: Promise<void> | undefined;
+        try {
+          stored = cache.handshakeCompleted({ side: "server", session, resumed: false });
+        } catch (e) {
+          // Refused before it counted (not a callback that threw afterwards):
+          // leave the handshake to be counted at its 'secureConnection'.
+          if (cache.stats.acceptGood === good) counted.delete(key);
+          throw e;
+        }
         if (stored !== undefined) {
           // onNewSession returned a Promise (an external store's write): hold
           // the handshake until it settles, so that another server asked for

@@ -246,6 +246,21 @@ describe("attachSessionCache: what the listeners are handed (a stand-in server, 
     assert.equal(cache.stats.acceptGood, 1 + 5);
   });
 
+  it("a new session the cache refuses (its clock fails) leaves the handshake to be counted once", () => {
+    const readings = [1000, NaN]; // the session's time, then handshakeCompleted's own reading
+    const server = fakeServer();
+    const cache = new SessionCache({ now: () => readings.shift() ?? 1000 });
+    attachSessionCache(server, cache);
+    const id = new Uint8Array([1]);
+    const spy = doneSpy();
+    server.emit("newSession", id, sessionDer(TLS12, id), spy.done);
+    assert.equal(spy.calls.length, 1);
+    assert.equal(cache.stats.acceptGood, 0, "refused: not counted");
+    server.emit("secureConnection", fakeSocket({ session: () => sessionDer(TLS12, id) }));
+    assert.equal(cache.stats.acceptGood, 1, "counted at 'secureConnection'");
+    assert.equal(cache.size, 0);
+  });
+
   it("socket methods that throw are reported, and the handshake is still counted", () => {
     const reported: unknown[] = [];
     const server = fakeServer();
