@@ -369,6 +369,37 @@ describe("attachSessionCache: what the listeners are handed (a stand-in server, 
     );
   });
 
+  it("whatever a lookup resolves to, the answer is made without throwing: a miss, reported, nothing escapes", async () => {
+    const watch = watchEscapes();
+    const answers: unknown[] = [
+      {
+        get data(): never {
+          throw new Error("data getter throws");
+        },
+      },
+      { data: prototypeOnlyUint8Array(8) },
+      { data: revokedProxy() },
+      revokedProxy(),
+      42,
+    ];
+    for (const found of answers) {
+      // A SessionCache whose lookup resolves to anything (a subclass is still a SessionCache).
+      class Odd extends SessionCache {
+        override lookup(): Promise<Session | undefined> {
+          return Promise.resolve(found as Session);
+        }
+      }
+      const reported: unknown[] = [];
+      const server = fakeServer();
+      attachSessionCache(server, new Odd(), { onError: (e) => reported.push(e) });
+      const spy = doneSpy();
+      server.emit("resumeSession", new Uint8Array([1]), spy.done);
+      await until(() => spy.calls.length > 0);
+      assert.deepEqual(spy.calls, [[null, null]]);
+    }
+    assert.deepEqual(await watch.stop(), []);
+  });
+
   it("a found session with fake or absent data is a miss", async () => {
     for (const data of [prototypeOnlyUint8Array(8), undefined, revokedProxy()]) {
       const server = fakeServer();
