@@ -40,10 +40,32 @@ export function unrefTimeout(run: () => void, ms: number): ReturnType<typeof set
 }
 
 /**
- * Settles once: with the promise's outcome if it settles within `timeoutMs`,
- * else `"timedOut"` (and a later outcome is ignored). Never rejects.
+ * Takes any value as a promise of ours without consulting it synchronously:
+ * a promise, a thenable (its `then` is called later, and a throw there
+ * rejects) or a plain value. Never throws; reads no `constructor`.
  */
-export function settleWithin<T>(work: Promise<T>, timeoutMs: number): Promise<Settled<T>> {
+export function adopt<T>(value: T | PromiseLike<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(value));
+}
+
+/**
+ * Marks whatever a callback returned as handled: when it is a promise or a
+ * thenable that rejects, the rejection is dropped instead of escaping as an
+ * unhandled rejection. Never throws.
+ */
+export function swallow(value: unknown): void {
+  if ((typeof value === "object" && value !== null) || typeof value === "function") {
+    adopt(value).catch(() => {});
+  }
+}
+
+/**
+ * Settles once: with the outcome of `work` (a promise, a thenable or a
+ * value) if it settles within `timeoutMs`, else `"timedOut"` (and a later
+ * outcome is ignored). Never rejects, never throws.
+ */
+export function settleWithin<T>(work: T | PromiseLike<T>, timeoutMs: number): Promise<Settled<T>> {
+  const adopted = adopt(work);
   return new Promise((resolve) => {
     let done = false;
     const timer = unrefTimeout(() => {
@@ -51,7 +73,7 @@ export function settleWithin<T>(work: Promise<T>, timeoutMs: number): Promise<Se
       done = true;
       resolve({ status: "timedOut" });
     }, timeoutMs);
-    work.then(
+    adopted.then(
       (value) => {
         if (done) return;
         done = true;
@@ -68,14 +90,18 @@ export function settleWithin<T>(work: Promise<T>, timeoutMs: number): Promise<Se
   });
 }
 
-/** Calls an error hook, if any; a hook that throws is ignored (it must not break its caller). */
+/**
+ * Calls an error hook, if any; a hook that throws is ignored, and so is a
+ * promise it returns that rejects (an async hook): it must not break its
+ * caller, nor become an unhandled rejection.
+ */
 export function report<A extends unknown[]>(
-  hook: ((...args: A) => void) | undefined,
+  hook: ((...args: A) => unknown) | undefined,
   ...args: A
 ): void {
   if (hook === undefined) return;
   try {
-    hook(...args);
+    swallow(hook(...args));
   } catch {
     // An error hook that throws must not break the handshake or the store.
   }

@@ -10,13 +10,13 @@
 
 /** Whether two byte strings (real Uint8Arrays) are equal; `undefined` counts as empty. */
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  const length = a === undefined ? 0 : lengthOf(a);
-  if (length !== (b === undefined ? 0 : lengthOf(b))) return false;
+  const length = a === undefined ? 0 : byteLength(a);
+  if (length !== (b === undefined ? 0 : byteLength(b))) return false;
   for (let i = 0; i < length; i++) if (a![i] !== b![i]) return false;
   return true;
 }
 
-import { lengthOf } from "./_validate.ts";
+import { byteLength } from "./_validate.ts";
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 

@@ -14,60 +14,68 @@
 import { MAX_SESSION_ID_LENGTH, MAX_SID_CTX_LENGTH, MAX_TIME, type Session } from "./session.ts";
 import { MAX_TIMER_MS } from "./_async.ts";
 
-/** The `Symbol.toStringTag` getter every typed array inherits (it reads an internal slot). */
-const TYPED_ARRAY_TAG = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype),
-  Symbol.toStringTag,
-)!.get!;
+const TYPED_ARRAY_PROTOTYPE: object = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayTag = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, Symbol.toStringTag)!
+  .get as (this: unknown) => string | undefined;
+const typedArrayLength = Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, "length")!
+  .get as (this: Uint8Array) => number;
 
-/** The `length` getter every typed array inherits (an own `length` property cannot fool it). */
-const TYPED_ARRAY_LENGTH = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype),
-  "length",
-)!.get!;
-
-/** The length of a real Uint8Array, read from its internal slot. */
-export function lengthOf(bytes: Uint8Array): number {
-  return TYPED_ARRAY_LENGTH.call(bytes) as number;
-}
-
-/** A new array with the bytes of a real Uint8Array (no method of it is called). */
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  const length = lengthOf(bytes);
-  const copy = new Uint8Array(length);
-  for (let i = 0; i < length; i++) copy[i] = bytes[i]!;
-  return copy;
+/**
+ * Whether a value is a real `Uint8Array` (a Node `Buffer` is one). Asks the
+ * TypedArray `Symbol.toStringTag` getter, which reads the value's internal
+ * slot: an object that only inherits `Uint8Array.prototype`, a Proxy of a
+ * Uint8Array, or any other view answers `false`, where `instanceof` would
+ * say `true` for the first two. Never throws and reads no property of the value.
+ */
+export function isUint8Array(value: unknown): value is Uint8Array {
+  return typedArrayTag.call(value) === "Uint8Array";
 }
 
 /**
- * Whether a value is a real `Uint8Array` (a Node `Buffer` is one). Unlike
- * `instanceof`, an object that only inherits `Uint8Array.prototype`, or a
- * Proxy of one, is not: the getter reads the array's internal slot.
+ * The length of a real Uint8Array, from its internal slot: an own `length`
+ * property (or a subclass's getter) cannot change it. 0 once detached.
  */
-export function isUint8Array(value: unknown): value is Uint8Array {
-  return typeof value === "object" && value !== null &&
-    TYPED_ARRAY_TAG.call(value) === "Uint8Array";
+export function byteLength(bytes: Uint8Array): number {
+  return typedArrayLength.call(bytes);
+}
+
+/**
+ * A fresh copy of a real Uint8Array's bytes, read from its internal slots
+ * (no getter, iterator or `constructor` of the value is consulted). Empty
+ * for a detached or out-of-bounds view. Never throws for a real Uint8Array.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    return new Uint8Array(0);
+  }
 }
 
 /**
  * A short, safe rendering of a received value for an error message. Never
- * throws and never runs user code (no getters, no `toString`).
+ * throws and calls no getter: a hostile value cannot break the refusal.
  */
 export function show(value: unknown): string {
-  if (typeof value === "string") {
-    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "undefined":
+      return String(value);
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
   }
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
-    return String(value);
-  }
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "function") return "a function";
-  if (typeof value !== "object") return typeof value;
+  if (value === null) return "null";
+  if (isUint8Array(value)) return `Uint8Array(${byteLength(value)})`;
   try {
-    if (isUint8Array(value)) return `Uint8Array(${lengthOf(value)})`;
     if (Array.isArray(value)) return "an array";
   } catch {
-    // A revoked Proxy: fall through.
+    // A revoked Proxy: Array.isArray throws on it.
   }
   return "an object";
 }
@@ -77,7 +85,7 @@ export function checkId(action: string, id: unknown): asserts id is Uint8Array {
   if (!isUint8Array(id)) {
     throw new TypeError(`Cannot ${action}: id must be a Uint8Array: received ${show(id)}`);
   }
-  const length = lengthOf(id);
+  const length = byteLength(id);
   if (length === 0) {
     throw new RangeError(`Cannot ${action}: id must not be empty: received 0 bytes`);
   }
@@ -146,7 +154,7 @@ export function checkSidCtx(
   if (!isUint8Array(sidCtx)) {
     throw new TypeError(`Cannot ${action}: sidCtx must be a Uint8Array: received ${show(sidCtx)}`);
   }
-  const length = lengthOf(sidCtx);
+  const length = byteLength(sidCtx);
   if (length > MAX_SID_CTX_LENGTH) {
     throw new RangeError(
       `Cannot ${action}: sidCtx must be at most ${MAX_SID_CTX_LENGTH} bytes: received ${length}`,
@@ -154,20 +162,37 @@ export function checkSidCtx(
   }
 }
 
-/** Checks a whole session. */
-export function checkSession(action: string, session: unknown): asserts session is Session {
+/** Checks a session's serialized data: absent, or a Uint8Array. */
+export function checkData(action: string, data: unknown): asserts data is Uint8Array | undefined {
+  if (data !== undefined && !isUint8Array(data)) {
+    throw new TypeError(`Cannot ${action}: data must be a Uint8Array: received ${show(data)}`);
+  }
+}
+
+/**
+ * Reads a session exactly once into a fresh plain object and checks that
+ * (the rules the cache applies to a session): each field is read once, in the
+ * order id, time, timeout, version, sidCtx, data, and the byte fields are
+ * copied, so a getter, a Proxy or a later change to the caller's bytes
+ * cannot slip another value past the check. Absent optional fields stay absent.
+ */
+export function copySession(action: string, session: unknown): Session {
   if (typeof session !== "object" || session === null) {
     throw new TypeError(`Cannot ${action}: session must be an object: received ${show(session)}`);
   }
   const s = session as Record<string, unknown>;
-  checkId(action, s.id);
-  checkSeconds(action, "time", s.time);
-  checkSeconds(action, "timeout", s.timeout);
-  checkVersion(action, s.version);
-  checkSidCtx(action, s.sidCtx);
-  if (s.data !== undefined && !isUint8Array(s.data)) {
-    throw new TypeError(`Cannot ${action}: data must be a Uint8Array: received ${show(s.data)}`);
-  }
+  const { id, time, timeout, version, sidCtx, data } = s;
+  checkId(action, id);
+  checkSeconds(action, "time", time);
+  checkSeconds(action, "timeout", timeout);
+  checkVersion(action, version);
+  checkSidCtx(action, sidCtx);
+  checkData(action, data);
+  const out: { -readonly [K in keyof Session]: Session[K] } = { id: copyBytes(id), time, timeout };
+  if (version !== undefined) out.version = version;
+  if (sidCtx !== undefined) out.sidCtx = copyBytes(sidCtx);
+  if (data !== undefined) out.data = copyBytes(data);
+  return out;
 }
 
 /** Checks a cache size: an integer >= 0 (0: unlimited). */
@@ -201,31 +226,48 @@ export function checkFunction(action: string, name: string, value: unknown): voi
   }
 }
 
-/** Checks a count or duration that must be a number > 0 (`Infinity` allowed). */
-export function checkPositive(action: string, name: string, value: unknown): number {
+/**
+ * Checks a timer delay in milliseconds: a number > 0 (or >= 0 with
+ * `allowZero`) and at most 2^31 - 1, the longest delay `setTimeout` honours
+ * (a longer one fires at once, after 1 ms).
+ */
+export function checkDelayMs(
+  action: string,
+  name: string,
+  value: unknown,
+  allowZero = false,
+): number {
   if (typeof value !== "number") {
     throw new TypeError(`Cannot ${action}: ${name} must be a number: received ${show(value)}`);
   }
-  if (!(value > 0)) {
-    throw new RangeError(`Cannot ${action}: ${name} must be a number > 0: received ${show(value)}`);
+  if (!((allowZero ? value >= 0 : value > 0) && value <= MAX_TIMER_MS)) {
+    throw new RangeError(
+      `Cannot ${action}: ${name} must be a number ${
+        allowZero ? ">= 0" : "> 0"
+      } and at most ${MAX_TIMER_MS} ms: received ${show(value)}`,
+    );
   }
   return value;
 }
 
-/**
- * Checks a timer delay in milliseconds: a number > 0 and at most 2^31 - 1,
- * the longest delay `setTimeout` honours (a longer one fires at once).
- */
-export function checkDelayMs(action: string, name: string, value: unknown): number {
+/** Checks a count: an integer from 1 to `Number.MAX_SAFE_INTEGER`. */
+export function checkCount(action: string, name: string, value: unknown): number {
   if (typeof value !== "number") {
     throw new TypeError(`Cannot ${action}: ${name} must be a number: received ${show(value)}`);
   }
-  if (!(value > 0 && value <= MAX_TIMER_MS)) {
+  if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(
-      `Cannot ${action}: ${name} must be a number > 0 and at most ${MAX_TIMER_MS} ms: received ${
-        show(value)
-      }`,
+      `Cannot ${action}: ${name} must be an integer >= 1: received ${show(value)}`,
     );
   }
   return value;
+}
+
+/** Checks that an options argument is absent or an object; returns it (`{}` when absent). */
+export function checkOptions(action: string, options: unknown): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot ${action}: options must be an object: received ${show(options)}`);
+  }
+  return options as Record<string, unknown>;
 }

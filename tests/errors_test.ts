@@ -8,6 +8,10 @@ import { SessionCache, type SessionCacheOptions } from "../mod.ts";
 import type { Session } from "../mod.ts";
 import { MAX_TIME, SESS_CACHE_SERVER, SESS_CACHE_UPDATE_TIME } from "../mod.ts";
 import { type CacheSnapshot, session, sid, snapshot } from "./_helpers.ts";
+import { EventEmitter } from "node:events";
+import type { Server } from "node:tls";
+import { attachSessionCache, TlsClientSessionCache } from "../node.ts";
+import { commandClient, nodeRedisClient, RedisSessionStore } from "../redis.ts";
 
 /** The std grammar: `Cannot <action>: <what> must <rule>: received <value>`, no trailing period. */
 const GRAMMAR = /^Cannot [a-z][^:]*: [^:]+ must [^:]+: received [^\n]*[^.\n]$/;
@@ -611,4 +615,230 @@ describe("absence is not an error", () => {
     assert.equal(await cache.lookup({ id: sid(1) }), undefined);
     assert.deepEqual(cache.flush(0), []);
   });
+});
+
+// ---- the adapters: the same checks and grammar as the shell ----------------------------------
+
+/** Asserts the class, the exact message and the grammar of a refusal. */
+function refusedWith(call: () => unknown, error: ErrorClass, message: string): void {
+  assert.throws(call, (e: unknown) => {
+    assert.ok(e instanceof error, `expected a ${error.name}, got ${String(e)}`);
+    assert.equal(e.constructor, error);
+    assert.equal(e.message, message);
+    assert.match(e.message, GRAMMAR);
+    return true;
+  });
+}
+
+describe("attachSessionCache() refuses, attaching nothing", () => {
+  const server = () => new EventEmitter() as unknown as Server & EventEmitter;
+  const cases: [string, (s: Server) => unknown, ErrorClass, string][] = [
+    [
+      "a server that is not an event emitter",
+      () => attachSessionCache({} as Server, new SessionCache()),
+      TypeError,
+      "Cannot attach session cache: server must be a tls.Server: received an object",
+    ],
+    [
+      "a cache that is not a SessionCache",
+      (s) => attachSessionCache(s, {} as SessionCache),
+      TypeError,
+      "Cannot attach session cache: cache must be a SessionCache: received an object",
+    ],
+    [
+      "options that are not an object",
+      (s) => attachSessionCache(s, new SessionCache(), 7 as never),
+      TypeError,
+      "Cannot attach session cache: options must be an object: received 7",
+    ],
+    [
+      "a negative sessionTimeout",
+      (s) => attachSessionCache(s, new SessionCache(), { sessionTimeout: -1 }),
+      RangeError,
+      "Cannot attach session cache: sessionTimeout must be a finite number >= 0: received -1",
+    ],
+    [
+      "a lookupTimeoutMs above 2^31 - 1",
+      (s) => attachSessionCache(s, new SessionCache(), { lookupTimeoutMs: 2 ** 31 }),
+      RangeError,
+      "Cannot attach session cache: lookupTimeoutMs must be a number >= 0 and at most 2147483647 ms: received 2147483648",
+    ],
+    [
+      "a lookupTimeoutMs that is a string",
+      (s) => attachSessionCache(s, new SessionCache(), { lookupTimeoutMs: "9" as never }),
+      TypeError,
+      'Cannot attach session cache: lookupTimeoutMs must be a number: received "9"',
+    ],
+    [
+      "a sidCtx of 33 bytes",
+      (s) => attachSessionCache(s, new SessionCache(), { sidCtx: "x".repeat(33) }),
+      RangeError,
+      "Cannot attach session cache: sidCtx must be at most 32 bytes: received 33",
+    ],
+    [
+      "a sidCtx that is a number",
+      (s) => attachSessionCache(s, new SessionCache(), { sidCtx: 5 as never }),
+      TypeError,
+      "Cannot attach session cache: sidCtx must be a string or a Uint8Array: received 5",
+    ],
+    [
+      "an onError that is not a function",
+      (s) => attachSessionCache(s, new SessionCache(), { onError: {} as never }),
+      TypeError,
+      "Cannot attach session cache: onError must be a function: received an object",
+    ],
+  ];
+  for (const [what, call, error, message] of cases) {
+    it(`${what}: ${error.name} "${message}"`, () => {
+      const s = server();
+      refusedWith(() => call(s), error, message);
+      assert.equal((s as EventEmitter).eventNames().length, 0);
+    });
+  }
+
+  it('a second cache on a server: TypeError "… must have no "newSession" listener …: received 1"', () => {
+    const s = server();
+    const first = attachSessionCache(s, new SessionCache());
+    refusedWith(
+      () => attachSessionCache(s, new SessionCache()),
+      TypeError,
+      'Cannot attach session cache: server must have no "newSession" listener (one cache per server): received 1',
+    );
+    first.detach();
+  });
+});
+
+describe("the TlsClientSessionCache constructor and methods refuse", () => {
+  const cases: [string, () => unknown, ErrorClass, string][] = [
+    [
+      "a maxPeers of 0",
+      () => new TlsClientSessionCache({ maxPeers: 0 }),
+      RangeError,
+      "Cannot create client session cache: maxPeers must be an integer >= 1: received 0",
+    ],
+    [
+      "a timeout in milliseconds",
+      () => new TlsClientSessionCache({ timeout: 1.7e12 }),
+      RangeError,
+      "Cannot create client session cache: timeout must be at most 18446744073 seconds (milliseconds, as from Date.now(), are 1000 times too large): received 1700000000000",
+    ],
+    [
+      "a now that is not a function",
+      () => new TlsClientSessionCache({ now: 1 as never }),
+      TypeError,
+      "Cannot create client session cache: now must be a function: received 1",
+    ],
+    [
+      "store() with a peer port out of range",
+      () => new TlsClientSessionCache().store({ host: "h", port: -1 }, new Uint8Array(1)),
+      RangeError,
+      "Cannot store session: peer.port must be an integer from 0 to 65535: received -1",
+    ],
+    [
+      "store() with data that is an array",
+      () => new TlsClientSessionCache().store({ host: "h", port: 1 }, [1] as never),
+      TypeError,
+      "Cannot store session: data must be a Uint8Array: received an array",
+    ],
+    [
+      "connectOptions() with a host that is not a string",
+      () => new TlsClientSessionCache().connectOptions({ host: 1 as never, port: 1 }),
+      TypeError,
+      "Cannot offer session: peer.host must be a non-empty string: received 1",
+    ],
+  ];
+  for (const [what, call, error, message] of cases) {
+    it(`${what}: ${error.name} "${message}"`, () => refusedWith(call, error, message));
+  }
+});
+
+describe("the RedisSessionStore constructor and the client adapters refuse", () => {
+  const client = {
+    get: () => Promise.resolve(null),
+    set: () => Promise.resolve(),
+    del: () => Promise.resolve(),
+  };
+  const cases: [string, () => unknown, ErrorClass, string][] = [
+    [
+      "a prefix that is a number",
+      () => new RedisSessionStore(client, { prefix: 5 as never }),
+      TypeError,
+      "Cannot create session store: prefix must be a string: received 5",
+    ],
+    [
+      "a client without get",
+      () => new RedisSessionStore({ ...client, get: undefined } as never),
+      TypeError,
+      "Cannot create session store: client.get must be a function: received undefined",
+    ],
+    [
+      "a timeoutMs of 0",
+      () => new RedisSessionStore(client, { timeoutMs: 0 }),
+      RangeError,
+      "Cannot create session store: timeoutMs must be a number > 0 and at most 2147483647 ms: received 0",
+    ],
+    [
+      "a breaker.cooldownMs above 2^31 - 1",
+      () => new RedisSessionStore(client, { breaker: { cooldownMs: 2 ** 31 } }),
+      RangeError,
+      "Cannot create session store: breaker.cooldownMs must be a number > 0 and at most 2147483647 ms: received 2147483648",
+    ],
+    [
+      "a breaker.failures of 0",
+      () => new RedisSessionStore(client, { breaker: { failures: 0 } }),
+      RangeError,
+      "Cannot create session store: breaker.failures must be an integer >= 1: received 0",
+    ],
+    [
+      "a maxInFlight of 1.5",
+      () => new RedisSessionStore(client, { maxInFlight: 1.5 }),
+      RangeError,
+      "Cannot create session store: maxInFlight must be an integer >= 1: received 1.5",
+    ],
+    [
+      "a sidCtx of 33 bytes",
+      () => new RedisSessionStore(client, { sidCtx: new Uint8Array(33) }),
+      RangeError,
+      "Cannot create session store: sidCtx must be at most 32 bytes: received 33",
+    ],
+    [
+      "keys that are not an array",
+      () => new RedisSessionStore(client, { keys: {} as never }),
+      TypeError,
+      "Cannot create session store: keys must be an array: received an object",
+    ],
+    [
+      "a raw key of 15 bytes",
+      () => new RedisSessionStore(client, { keys: [{ id: "k", key: new Uint8Array(15) }] }),
+      RangeError,
+      "Cannot create session store: keys[0].key must be 16, 24 or 32 bytes: received 15",
+    ],
+    [
+      "an nowMs that is not a function",
+      () => new RedisSessionStore(client, { nowMs: 0 as never }),
+      TypeError,
+      "Cannot create session store: nowMs must be a function: received 0",
+    ],
+    [
+      "redisKey() with an empty id",
+      () => new RedisSessionStore(client).redisKey(new Uint8Array(0)),
+      RangeError,
+      "Cannot build session key: id must not be empty: received 0 bytes",
+    ],
+    [
+      "nodeRedisClient() without sendCommand",
+      () => nodeRedisClient({} as never),
+      TypeError,
+      "Cannot adapt Redis client: client.sendCommand must be a function: received undefined",
+    ],
+    [
+      "commandClient() without a function",
+      () => commandClient(null as never),
+      TypeError,
+      "Cannot adapt Redis client: send must be a function: received null",
+    ],
+  ];
+  for (const [what, call, error, message] of cases) {
+    it(`${what}: ${error.name} "${message}"`, () => refusedWith(call, error, message));
+  }
 });

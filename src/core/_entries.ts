@@ -27,7 +27,7 @@
  */
 
 import type { Session } from "../session.ts";
-import { lengthOf } from "../_validate.ts";
+import { byteLength } from "../_validate.ts";
 
 /** Bytes per id in `ids`: the length, then up to 32 bytes. */
 export const ID_STRIDE = 33;
@@ -209,7 +209,7 @@ export class SidCtxCopies {
 
   /** The cache's own copy of `sidCtx` (a real Uint8Array of at most 32 bytes). */
   copyOf(sidCtx: Uint8Array): Uint8Array {
-    const length = lengthOf(sidCtx);
+    const length = byteLength(sidCtx);
     let key = "";
     for (let i = 0; i < length; i++) key += String.fromCharCode(sidCtx[i]!);
     let copy = this.#byBytes.get(key);

@@ -47,7 +47,7 @@
 
 import { COUNTER, INSERT, Log, REMOVE, SETTING } from "./_log.ts";
 import { CACHE_SIZE, COUNTER_NAMES, MODE, type Store, TIMEOUT } from "./_store.ts";
-import { lengthOf } from "../_validate.ts";
+import { byteLength } from "../_validate.ts";
 import type { Session } from "../session.ts";
 
 /** The counters as the public `CacheStats` names them. */
@@ -195,7 +195,7 @@ function apply(store: Store, log: Log, r: number, forward: boolean): void {
           log.session(r),
           log.origin(r),
           id,
-          lengthOf(id),
+          byteLength(id),
           log.time(r),
           log.timeout(r),
           log.version(r),

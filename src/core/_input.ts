@@ -20,6 +20,7 @@ import {
   checkCacheSize,
   checkId,
   checkMode,
+  checkOptions,
   checkSeconds,
   checkSidCtx,
   checkVersion,
@@ -130,18 +131,9 @@ function readId(action: string, id: unknown, strict: boolean): asserts id is Uin
   }
 }
 
-/** Reads an options object: `undefined` means `{}`; anything else must be an object. */
-export function readOptions(action: string, value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== "object" || value === null) {
-    throw new TypeError(`Cannot ${action}: options must be an object: received ${show(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
-
 /** Reads a required time in seconds from options (`now`, `time`, ...). */
 export function readTime(action: string, options: unknown, name: string): number {
-  const value = readOptions(action, options)[name];
+  const value = checkOptions(action, options)[name];
   checkSeconds(action, name, value);
   return value;
 }
@@ -152,7 +144,7 @@ export function readOptionalTime(
   options: unknown,
   name: string,
 ): number | undefined {
-  const value = readOptions(action, options)[name];
+  const value = checkOptions(action, options)[name];
   if (value === undefined) return undefined;
   checkSeconds(action, name, value);
   return value;
@@ -168,7 +160,7 @@ export interface SettingsInput {
 
 /** Reads and checks `{ cacheSize, mode, timeout, flushBudget }`. */
 export function readSettings(action: string, value: unknown): SettingsInput {
-  const { cacheSize, mode, timeout, flushBudget } = readOptions(action, value);
+  const { cacheSize, mode, timeout, flushBudget } = checkOptions(action, value);
   if (cacheSize !== undefined) checkCacheSize(action, cacheSize);
   if (mode !== undefined) checkMode(action, mode);
   if (timeout !== undefined) checkSeconds(action, "timeout", timeout);

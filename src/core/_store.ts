@@ -48,7 +48,7 @@ import {
 } from "../modes.ts";
 import type { Removal, Session } from "../session.ts";
 import { expiryMicros, expirySeconds, isAfter } from "../_time.ts";
-import { copyBytes, lengthOf } from "../_validate.ts";
+import { byteLength, copyBytes } from "../_validate.ts";
 
 /** OpenSSL's default cache size, `SSL_SESSION_CACHE_MAX_SIZE_DEFAULT` (1024 * 20). */
 export const DEFAULT_CACHE_SIZE = 20480;
@@ -125,7 +125,7 @@ const NOT_LOOKED: Looked = Object.freeze({
 /** A key as a string: the version, then one char per id byte. Distinct keys, distinct strings. */
 export function keyString(version: number, id: Uint8Array): string {
   let key = String.fromCharCode(version);
-  const length = lengthOf(id);
+  const length = byteLength(id);
   for (let i = 0; i < length; i++) key += String.fromCharCode(id[i]!);
   return key;
 }
@@ -255,7 +255,7 @@ export class Store {
 
   /** The live entry with this key, or -1. */
   find(version: number, id: Uint8Array): number {
-    const length = lengthOf(id);
+    const length = byteLength(id);
     return this.table.find(this.E, hashKey(version, id, length), version, id, length);
   }
 
@@ -266,7 +266,7 @@ export class Store {
       session,
       s.origin,
       s.id,
-      lengthOf(s.id),
+      byteLength(s.id),
       time,
       s.timeout,
       s.version,
@@ -595,8 +595,8 @@ export class Store {
 }
 
 function sameContext(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  const la = a === undefined ? 0 : lengthOf(a);
-  if (la !== (b === undefined ? 0 : lengthOf(b))) return false;
+  const la = a === undefined ? 0 : byteLength(a);
+  if (la !== (b === undefined ? 0 : byteLength(b))) return false;
   for (let i = 0; i < la; i++) if (a![i] !== b![i]) return false;
   return true;
 }

@@ -9,7 +9,8 @@
  */
 
 import { asState, escape, transition } from "./_history.ts";
-import { readFlag, readHandshake, readOptions, readSide, readTime } from "./_input.ts";
+import { readFlag, readHandshake, readSide, readTime } from "./_input.ts";
+import { checkOptions } from "../_validate.ts";
 import type { Removal, Session } from "../session.ts";
 import type { CacheState } from "./cache_state.ts";
 
@@ -43,7 +44,7 @@ export function handshakeStarted(
   const action = "count handshake";
   const s = asState(cache, action);
   const server = readSide(action, side);
-  const renegotiate = readFlag(action, readOptions(action, options).renegotiate, "renegotiate");
+  const renegotiate = readFlag(action, checkOptions(action, options).renegotiate, "renegotiate");
   return escape(transition(s, (store) => store.handshakeStarted(server, renegotiate)).state);
 }
 

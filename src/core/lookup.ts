@@ -11,7 +11,8 @@
  */
 
 import { asState, escape, transition } from "./_history.ts";
-import { readLookup, readOptions, readSession, readTime } from "./_input.ts";
+import { readLookup, readSession, readTime } from "./_input.ts";
+import { checkOptions } from "../_validate.ts";
 import type { Removal, Session } from "../session.ts";
 import type { CacheState } from "./cache_state.ts";
 import { sameBytes } from "../_bytes.ts";
@@ -147,7 +148,7 @@ export function resumeExternal(
   const action = "resume external session";
   const s = asState(cache, action);
   const input = readSession(action, session);
-  const req = readLookup(action, readOptions(action, options).request);
+  const req = readLookup(action, checkOptions(action, options).request);
   const now = readTime(action, options, "now");
   if (!sameBytes(input.id, req.id)) {
     return { cache: s, outcome: "miss", session: undefined, removed: [], consultExternal: false };

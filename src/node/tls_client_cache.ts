@@ -16,9 +16,25 @@
 import type { TLSSocket } from "node:tls";
 import { Buffer } from "node:buffer";
 import { SESS_CACHE_CLIENT } from "../modes.ts";
-import { expiryOf, type Session, TLS1_2_VERSION, TLS1_3_VERSION } from "../session.ts";
+import {
+  expiryOf,
+  MAX_SESSION_ID_LENGTH,
+  type Session,
+  TLS1_2_VERSION,
+  TLS1_3_VERSION,
+} from "../session.ts";
 import type { CacheStats } from "../core/cache_state.ts";
 import { SessionCache } from "../shell/session_cache.ts";
+import { report } from "../_async.ts";
+import {
+  checkCount,
+  checkFunction,
+  checkOptions,
+  checkSeconds,
+  copyBytes,
+  isUint8Array,
+  show,
+} from "../_validate.ts";
 import { readSessionFields } from "./_ssl_session_der.ts";
 
 /** RFC 8446 §4.6.1: a ticket lifetime is at most seven days. */
@@ -64,8 +80,10 @@ interface Stored {
   readonly ticket: boolean; // TLS 1.3: offered once
 }
 
-function peerKey(peer: TlsPeer): string {
-  return `${peer.servername ?? peer.host}\0${peer.host}\0${peer.port}`;
+/** A peer read once and checked, with the key its sessions are indexed by. */
+interface Peer {
+  readonly peer: TlsPeer;
+  readonly key: string;
 }
 
 function randomId(): Uint8Array {
@@ -74,29 +92,44 @@ function randomId(): Uint8Array {
   return id;
 }
 
-function checkPeer(action: string, peer: unknown): TlsPeer {
+/**
+ * Reads a peer argument once into a plain value and checks it: `host`,
+ * `port` and `servername` are each read exactly once, so a getter or a Proxy
+ * cannot slip another peer past the check.
+ */
+function readPeer(action: string, peer: unknown): Peer {
   if (typeof peer !== "object" || peer === null) {
+    throw new TypeError(`Cannot ${action}: peer must be an object: received ${show(peer)}`);
+  }
+  const { host, port, servername } = peer as Record<string, unknown>;
+  if (typeof host !== "string" || host === "") {
     throw new TypeError(
-      `Cannot ${action}: peer must be an object: received ${peer === null ? "null" : typeof peer}`,
+      `Cannot ${action}: peer.host must be a non-empty string: received ${show(host)}`,
     );
   }
-  const p = peer as Record<string, unknown>;
-  if (typeof p.host !== "string" || p.host === "") {
-    throw new TypeError(
-      `Cannot ${action}: peer.host must be a non-empty string: received ${JSON.stringify(p.host)}`,
-    );
+  if (typeof port !== "number") {
+    throw new TypeError(`Cannot ${action}: peer.port must be a number: received ${show(port)}`);
   }
-  if (typeof p.port !== "number" || !Number.isInteger(p.port) || p.port < 0 || p.port > 65535) {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(
-      `Cannot ${action}: peer.port must be an integer from 0 to 65535: received ${String(p.port)}`,
+      `Cannot ${action}: peer.port must be an integer from 0 to 65535: received ${show(port)}`,
     );
   }
-  if (p.servername !== undefined && typeof p.servername !== "string") {
+  if (servername !== undefined && typeof servername !== "string") {
     throw new TypeError(
-      `Cannot ${action}: peer.servername must be a string: received ${typeof p.servername}`,
+      `Cannot ${action}: peer.servername must be a string: received ${show(servername)}`,
     );
   }
-  return peer as TlsPeer;
+  const plain: TlsPeer = servername === undefined ? { host, port } : { host, port, servername };
+  return { peer: plain, key: `${servername ?? host}\0${host}\0${port}` };
+}
+
+/** The bytes of a session argument (a real Uint8Array), copied once. */
+function readData(action: string, data: unknown): Uint8Array<ArrayBuffer> {
+  if (!isUint8Array(data)) {
+    throw new TypeError(`Cannot ${action}: data must be a Uint8Array: received ${show(data)}`);
+  }
+  return copyBytes(data);
 }
 
 /**
@@ -153,24 +186,19 @@ export class TlsClientSessionCache {
    */
   constructor(options: TlsClientSessionCacheOptions = {}) {
     const action = "create client session cache";
-    const { maxPeers = 1000, onError } = options;
-    if (!Number.isInteger(maxPeers) || maxPeers < 1) {
-      throw new RangeError(
-        `Cannot ${action}: maxPeers must be an integer >= 1: received ${maxPeers}`,
-      );
-    }
-    if (onError !== undefined && typeof onError !== "function") {
-      throw new TypeError(
-        `Cannot ${action}: onError must be a function: received ${typeof onError}`,
-      );
-    }
-    this.#maxPeers = maxPeers;
-    this.#onError = onError;
+    // Each option is read once, checked, then used.
+    const { now, timeout, maxPeers, onError } = checkOptions(action, options);
+    checkFunction(action, "now", now);
+    if (timeout !== undefined) checkSeconds(action, "timeout", timeout);
+    const peers = checkCount(action, "maxPeers", maxPeers ?? 1000);
+    checkFunction(action, "onError", onError);
+    this.#maxPeers = peers;
+    this.#onError = onError as ((error: unknown) => void) | undefined;
     this.#cache = new SessionCache({
       mode: SESS_CACHE_CLIENT,
       cacheSize: 0, // bounded by maxPeers × MAX_SESSIONS_PER_PEER instead
-      ...(options.timeout !== undefined && { timeout: options.timeout }),
-      ...(options.now !== undefined && { now: options.now }),
+      ...(timeout !== undefined && { timeout }),
+      ...(now !== undefined && { now: now as () => number }),
       onRemoveSession: (session) => this.#unindex(session),
     });
   }
@@ -224,11 +252,11 @@ export class TlsClientSessionCache {
    * ```
    */
   connectOptions(peer: TlsPeer): TlsSessionOption {
-    checkPeer("offer session", peer);
+    const { key } = readPeer("offer session", peer);
+    // The clock first: it is the caller's code and may call back into this cache.
     const now = this.#cache.now();
     // flush(0) would empty the cache (OpenSSL's rule); at 0 nothing can have expired.
     if (now > 0) this.#cache.flush(now);
-    const key = peerKey(peer);
     const list = this.#peers.get(key);
     if (list === undefined) return {};
     for (let i = list.length - 1; i >= 0; i--) {
@@ -245,7 +273,8 @@ export class TlsClientSessionCache {
       if (now > expiryOf(cached)) continue;
       if (stored.ticket) this.#cache.remove(cached); // used once; unindexed by the callback
       else this.#touch(key, list);
-      return { session: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+      // A copy: what the caller does with it cannot change the stored session.
+      return { session: Buffer.from(data) };
     }
     if (list.length === 0) this.#peers.delete(key);
     return {};
@@ -277,37 +306,48 @@ export class TlsClientSessionCache {
    * ```
    */
   track<T extends TLSSocket>(socket: T, peer: TlsPeer): T {
-    checkPeer("track socket", peer);
-    if (typeof socket !== "object" || socket === null || typeof socket.on !== "function") {
+    const action = "track socket";
+    const { peer: fixed } = readPeer(action, peer);
+    if (typeof socket !== "object" || socket === null) {
+      throw new TypeError(`Cannot ${action}: socket must be a TLSSocket: received ${show(socket)}`);
+    }
+    // The socket's methods are read once and checked before anything is attached or counted.
+    const { on, once } = socket as unknown as Record<string, unknown>;
+    if (typeof on !== "function" || typeof once !== "function") {
       throw new TypeError(
-        `Cannot track socket: socket must be a TLSSocket: received ${
-          socket === null ? "null" : typeof socket
-        }`,
+        `Cannot ${action}: socket must be a TLSSocket (with on and once): received ${show(socket)}`,
       );
     }
-    const fixed: TlsPeer = {
-      host: peer.host,
-      port: peer.port,
-      ...(peer.servername !== undefined && { servername: peer.servername }),
-    };
+    on.call(socket, "session", (data: unknown) => {
+      try {
+        this.store(fixed, data as Uint8Array);
+      } catch (e) {
+        this.#report(e);
+      }
+    });
+    once.call(socket, "secureConnect", () => {
+      // Each answer of the socket is asked once; one that throws or is not
+      // what Node answers counts as "no" (the handshake still completed).
+      const reused = this.#ask(() => socket.isSessionReused()) === true;
+      const tls13 = this.#ask(() => socket.getProtocol()) === "TLSv1.3";
+      try {
+        this.#cache.handshakeCompleted({ side: "client", resumed: reused, tls13 });
+      } catch (e) {
+        this.#report(e);
+      }
+    });
     this.#cache.handshakeStarted("client");
-    socket.on("session", (data: Buffer) => {
-      try {
-        this.store(fixed, data);
-      } catch (e) {
-        this.#report(e);
-      }
-    });
-    socket.once("secureConnect", () => {
-      try {
-        const resumed = socket.isSessionReused();
-        const tls13 = socket.getProtocol() === "TLSv1.3";
-        this.#cache.handshakeCompleted({ side: "client", resumed, tls13 });
-      } catch (e) {
-        this.#report(e);
-      }
-    });
     return socket;
+  }
+
+  /** Calls a socket method; a throw is reported and answers `undefined`. */
+  #ask(question: () => unknown): unknown {
+    try {
+      return question();
+    } catch (e) {
+      this.#report(e);
+      return undefined;
+    }
   }
 
   /**
@@ -336,18 +376,16 @@ export class TlsClientSessionCache {
    * ```
    */
   store(peer: TlsPeer, data: Uint8Array): boolean {
-    checkPeer("store session", peer);
-    if (!(data instanceof Uint8Array)) {
-      throw new TypeError(
-        `Cannot store session: data must be a Uint8Array: received ${
-          data === null ? "null" : typeof data
-        }`,
-      );
-    }
-    if (data.length === 0) return false;
-    const bytes = Uint8Array.from(data);
+    const action = "store session";
+    // Read and check everything, and build the session, before changing anything.
+    const { key } = readPeer(action, peer);
+    const bytes = readData(action, data);
+    if (bytes.length === 0) return false;
     const fields = readSessionFields(bytes);
-    let version = fields.version;
+    // A version no TLS session has is an unreadable one (the session is kept, as version 0).
+    let version = fields.version !== undefined && fields.version <= 0xffff
+      ? fields.version
+      : undefined;
     let ticket = fields.hasTicket === true;
     if (version === undefined) {
       // Deno's tokens: "deno-tls12-session:…", "deno-tls13-session-ticket-N:…".
@@ -364,25 +402,24 @@ export class TlsClientSessionCache {
       ? Math.min(hint, MAX_TICKET_LIFETIME)
       : this.#cache.timeout;
     if (timeout === 0) return false;
-    const id = fields.id !== undefined && fields.id.length > 0 && fields.id.length <= 32
+    const id = fields.id !== undefined && fields.id.length > 0 &&
+        fields.id.length <= MAX_SESSION_ID_LENGTH
       ? fields.id
       : randomId();
-    const session: Session = {
-      id,
-      time: this.#cache.now(),
-      timeout,
-      version: version ?? 0,
-      data: bytes,
-    };
-    const key = peerKey(peer);
+    // The clock is the caller's code and may call back into this cache: ask
+    // it before reading the peer's list, so that the list is the current one.
+    const time = this.#cache.now();
+    const session: Session = { id, time, timeout, version: version ?? 0, data: bytes };
     const list = this.#peers.get(key) ?? [];
     // A TLS 1.2 session supersedes everything older; tickets pile up to a limit.
     const keep = tls13 ? MAX_SESSIONS_PER_PEER - 1 : 0;
     while (list.length > keep) this.#drop(list.shift()!);
+    // The add cannot refuse a session built and checked as above; it goes
+    // first, and the session is indexed only once it is held.
+    this.#cache.add(session);
     list.push({ session, ticket: tls13 });
     this.#owner.set(bytes, key);
     this.#touch(key, list);
-    this.#cache.add(session);
     while (this.#peers.size > this.#maxPeers) {
       const [oldest, sessions] = this.#peers.entries().next().value as [string, Stored[]];
       this.#peers.delete(oldest);
@@ -411,8 +448,7 @@ export class TlsClientSessionCache {
    * ```
    */
   forget(peer: TlsPeer): number {
-    checkPeer("forget peer", peer);
-    const key = peerKey(peer);
+    const { key } = readPeer("forget peer", peer);
     const list = this.#peers.get(key);
     if (list === undefined) return 0;
     this.#peers.delete(key);
@@ -466,11 +502,8 @@ export class TlsClientSessionCache {
     if (list.length === 0) this.#peers.delete(key);
   }
 
+  /** Reports an error; a hook that throws or rejects must not break a connection. */
   #report(error: unknown): void {
-    try {
-      this.#onError?.(error);
-    } catch {
-      // An error hook must not break a connection.
-    }
+    report(this.#onError, error);
   }
 }

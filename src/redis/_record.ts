@@ -27,32 +27,25 @@ const FLAG_DATA = 4;
 /** 1 MiB: far above any real session. */
 export const MAX_DATA_BYTES = 0x100000;
 
-/** The record of a session; throws a `TypeError` for a session it cannot hold. */
+/** The longest record: every optional field present, the longest id, sidCtx and data. */
+export const MAX_RECORD_BYTES = 1 + 1 + MAX_SESSION_ID_LENGTH + 1 + 16 + 4 + 1 +
+  MAX_SID_CTX_LENGTH +
+  4 + MAX_DATA_BYTES;
+
+/** The length of the padded base64 text of `bytes` bytes. */
+export function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+/**
+ * The record of a session read by `copySession` (a plain object with its own
+ * byte copies). Throws a `RangeError` for data longer than `MAX_DATA_BYTES`.
+ */
 export function encodeRecord(session: Session): Uint8Array<ArrayBuffer> {
   const { id, time, timeout, version, sidCtx, data } = session;
-  if (!(id instanceof Uint8Array) || id.length < 1 || id.length > MAX_SESSION_ID_LENGTH) {
-    throw new TypeError("Cannot store session: id must be 1 to 32 bytes");
-  }
-  if (!isSeconds(time) || !isSeconds(timeout)) {
-    throw new TypeError(
-      `Cannot store session: time and timeout must be finite and non-negative: received ${time}, ${timeout}`,
-    );
-  }
-  if (
-    version !== undefined && !(Number.isInteger(version) && version >= 0 && version <= 0xffffffff)
-  ) {
-    throw new TypeError(
-      `Cannot store session: version must be a 32-bit unsigned integer: received ${version}`,
-    );
-  }
-  if (
-    sidCtx !== undefined && (!(sidCtx instanceof Uint8Array) || sidCtx.length > MAX_SID_CTX_LENGTH)
-  ) {
-    throw new TypeError("Cannot store session: sidCtx must be at most 32 bytes");
-  }
-  if (data !== undefined && (!(data instanceof Uint8Array) || data.length > MAX_DATA_BYTES)) {
-    throw new TypeError(
-      `Cannot store session: data must be a Uint8Array of at most ${MAX_DATA_BYTES} bytes`,
+  if (data !== undefined && data.length > MAX_DATA_BYTES) {
+    throw new RangeError(
+      `Cannot encode session: data must be at most ${MAX_DATA_BYTES} bytes: received ${data.length}`,
     );
   }
   const size = 1 + 1 + id.length + 1 + 16 + (version === undefined ? 0 : 4) +
@@ -105,7 +98,9 @@ export function decodeRecord(bytes: Uint8Array): Session | undefined {
   const session: { -readonly [K in keyof Session]: Session[K] } = { id, time, timeout };
   if (flags & FLAG_VERSION) {
     if (!need(4)) return undefined;
-    session.version = view.getUint32(at);
+    const version = view.getUint32(at);
+    if (version > 0xffff) return undefined; // not a protocol version a session can have
+    session.version = version;
     at += 4;
   }
   if (flags & FLAG_SID_CTX) {
@@ -149,27 +144,36 @@ export function toBase64(bytes: Uint8Array): string {
   return out;
 }
 
-/** The bytes of canonical base64 text, or `undefined` for anything else. */
-export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (text.length % 4 !== 0) return undefined;
+/**
+ * The bytes of canonical base64 text (standard alphabet, padded, unused bits
+ * zero), or `undefined` for anything else, or for text that would decode to
+ * more than `maxBytes` bytes: the length is checked before any decoding.
+ */
+export function fromBase64(text: string, maxBytes: number): Uint8Array<ArrayBuffer> | undefined {
+  if (text.length % 4 !== 0 || text.length > base64Length(maxBytes)) return undefined;
   const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  const size = (text.length / 4) * 3 - pad;
+  if (size > maxBytes) return undefined;
+  const out = new Uint8Array(size);
   let o = 0;
   for (let i = 0; i < text.length; i += 4) {
+    const last = i + 4 === text.length;
     let n = 0;
     for (let j = 0; j < 4; j++) {
       const c = text.charCodeAt(i + j);
-      const last = i + 4 === text.length;
       let v: number;
       if (c === 61 /* = */ && last && j >= 4 - pad) v = 0;
       else v = c < 128 ? B64_INDEX[c]! : -1;
       if (v < 0) return undefined;
       n = (n << 6) | v;
     }
+    // Canonical form only: the bits the padding leaves unused must be zero.
+    if (last && ((pad === 1 && (n & 0xff) !== 0) || (pad === 2 && (n & 0xffff) !== 0))) {
+      return undefined;
+    }
     out[o++] = n >> 16;
     if (o < out.length) out[o++] = (n >> 8) & 0xff;
     if (o < out.length) out[o++] = n & 0xff;
   }
-  // Canonical form only: unused bits in the last group must be zero.
-  return toBase64(out) === text ? out : undefined;
+  return out;
 }

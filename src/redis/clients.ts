@@ -11,6 +11,8 @@
  * @module
  */
 
+import { isUint8Array, show } from "../_validate.ts";
+
 /**
  * The three Redis calls the store needs, on string keys and string values.
  * Adapt a real client with {@linkcode nodeRedisClient} or
@@ -87,16 +89,16 @@ export interface NodeRedisLike {
 export function commandClient(send: (args: string[]) => Promise<unknown>): SessionStoreClient {
   if (typeof send !== "function") {
     throw new TypeError(
-      `Cannot adapt Redis client: send must be a function: received ${typeof send}`,
+      `Cannot adapt Redis client: send must be a function: received ${show(send)}`,
     );
   }
   return {
     get: async (key) => {
       const reply = await send(["GET", key]);
       if (reply === null || reply === undefined) return null;
-      if (typeof reply === "string" || reply instanceof Uint8Array) return reply;
+      if (typeof reply === "string" || isUint8Array(reply)) return reply;
       throw new TypeError(
-        `Cannot read session: GET must reply with a string or bytes: received ${typeof reply}`,
+        `Cannot read session: GET reply must be a string or bytes: received ${show(reply)}`,
       );
     },
     set: (key, value, expireAtMs) =>
@@ -137,15 +139,20 @@ export function commandClient(send: (args: string[]) => Promise<unknown>): Sessi
  * ```
  */
 export function nodeRedisClient(client: NodeRedisLike): SessionStoreClient {
-  if (typeof client?.sendCommand !== "function") {
+  const action = "adapt Redis client";
+  if ((typeof client !== "object" && typeof client !== "function") || client === null) {
+    throw new TypeError(`Cannot ${action}: client must be an object: received ${show(client)}`);
+  }
+  // Each method is read once: a getter cannot swap it after the check.
+  const { sendCommand, on, listenerCount } = client;
+  if (typeof sendCommand !== "function") {
     throw new TypeError(
-      `Cannot adapt Redis client: client must have a sendCommand method: received ${
-        client === null ? "null" : typeof client
-      }`,
+      `Cannot ${action}: client.sendCommand must be a function: received ${show(sendCommand)}`,
     );
   }
-  if (typeof client.on === "function" && (client.listenerCount?.("error") ?? 0) === 0) {
-    client.on("error", () => {});
+  if (typeof on === "function") {
+    const listeners = typeof listenerCount === "function" ? listenerCount.call(client, "error") : 0;
+    if (listeners === 0) on.call(client, "error", () => {});
   }
-  return commandClient((args) => client.sendCommand(args));
+  return commandClient((args) => sendCommand.call(client, args));
 }

@@ -13,10 +13,13 @@
  * Bounded failure: every Redis call has a deadline (`timeoutMs`, default 50 ms).
  * A slow, broken or absent Redis turns lookups into misses (so handshakes fall
  * back to full ones) and writes into no-ops; nothing throws into the TLS stack
- * and no promise is left rejected without a handler. After 5 failures in a row
- * a circuit breaker skips Redis for a second (`breaker`), so an outage costs
- * no deadline per handshake. Errors, timeouts and skipped calls are counted in
- * {@linkcode RedisSessionStore.stats} and reported to `onError`.
+ * and no promise is left rejected without a handler. At most `maxInFlight`
+ * calls (default 64) wait for Redis at once; beyond that, lookups miss and
+ * writes are dropped at once. After 5 failures in a row a circuit breaker
+ * skips Redis for a second (`breaker`), then lets one probe through, so an
+ * outage costs no deadline per handshake. A value read back is checked for
+ * its length before any decoding. Errors, timeouts, skipped and dropped calls
+ * are counted in {@linkcode RedisSessionStore.stats} and reported to `onError`.
  *
  * Stored values hold session secrets (the master secret is inside the
  * serialized session). Give `keys` to encrypt them with AES-GCM (WebCrypto),
@@ -29,11 +32,23 @@ import { expiryOf, type RemovalReason, type Session } from "../session.ts";
 import type { SessionLookup } from "../core/lookup.ts";
 import { hex, sameBytes } from "../_bytes.ts";
 import { report, settleWithin } from "../_async.ts";
-import { checkDelayMs, checkFunction, checkPositive, checkSidCtx, show } from "../_validate.ts";
+import {
+  byteLength,
+  checkCount,
+  checkDelayMs,
+  checkFunction,
+  checkId,
+  checkOptions,
+  checkSidCtx,
+  copyBytes,
+  copySession,
+  isUint8Array,
+  show,
+} from "../_validate.ts";
 import type { SessionStoreClient } from "./clients.ts";
 import { SessionStoreTimeoutError, SessionStoreUnavailableError } from "./errors.ts";
 import { decodeRecord, encodeRecord } from "./_record.ts";
-import { importKeys, seal, type SealingKey, unseal } from "./_seal.ts";
+import { importKeys, MAX_VALUE_LENGTH, seal, type SealingKey, unseal } from "./_seal.ts";
 import { CircuitBreaker } from "./_breaker.ts";
 
 /** An AES-GCM key for {@linkcode RedisSessionStoreOptions.keys}. */
@@ -65,8 +80,16 @@ export interface RedisSessionStoreOptions {
    * key uses the session's own `sidCtx` (writes) or the lookup's (reads).
    */
   sidCtx?: Uint8Array | string;
-  /** Deadline of each Redis call in milliseconds. Default 50. */
+  /** Deadline of each Redis call in milliseconds: more than 0, at most 2^31 - 1. Default 50. */
   timeoutMs?: number;
+  /**
+   * Most Redis calls waiting for an answer at once (a call counts until the
+   * client settles it, even past its deadline, as a hung Redis still holds
+   * it). Beyond it, lookups miss and writes and removals are dropped at once,
+   * counted in `dropped`, so a hung Redis cannot pile up commands in the
+   * client. An integer >= 1, or `Infinity` for no cap. Default 64.
+   */
+  maxInFlight?: number;
   /**
    * Encryption keys. When given (non-empty), values are encrypted with
    * AES-GCM under the first key, and values are read with any key of the
@@ -77,11 +100,13 @@ export interface RedisSessionStoreOptions {
   onError?: (error: unknown, context: SessionStoreErrorContext) => void;
   /**
    * Circuit breaker: after `failures` consecutive failed or timed-out calls
-   * (default 5), calls are not sent for `cooldownMs` (default 1000): lookups
-   * miss and writes are dropped at once, so a hung Redis costs no deadline per
-   * handshake and no commands pile up in the client. After the cooldown,
-   * calls go through again; one success closes the breaker, a failure opens
-   * it for another cooldown. `false` turns it off.
+   * (an integer >= 1, default 5), calls are not sent for `cooldownMs` (more
+   * than 0, at most 2^31 - 1; default 1000): lookups miss and writes are
+   * dropped at once, so a hung Redis costs no deadline per handshake and no
+   * commands pile up in the client. After the cooldown exactly one call, the
+   * probe, goes through while the others are still skipped; its success
+   * closes the breaker, its failure opens it for another cooldown. `false`
+   * turns it off.
    */
   breaker?: { readonly failures?: number; readonly cooldownMs?: number } | false;
   /** The breaker's clock in milliseconds. Default `performance.now`. */
@@ -90,7 +115,7 @@ export interface RedisSessionStoreOptions {
 
 /** Counters of a {@linkcode RedisSessionStore}. `gets = hits + misses`. */
 export interface SessionStoreStats {
-  /** Lookups asked of the store. */
+  /** Lookups the store has answered (one still waiting for Redis is not counted yet). */
   readonly gets: number;
   /** Lookups that returned a session. */
   readonly hits: number;
@@ -110,6 +135,8 @@ export interface SessionStoreStats {
   readonly timeouts: number;
   /** Calls not sent because the circuit breaker was open (lookups counted as misses too). */
   readonly skipped: number;
+  /** Calls not sent because `maxInFlight` calls were already waiting for Redis (lookups counted as misses too). */
+  readonly dropped: number;
 }
 
 /** What a {@linkcode RedisSessionStore} gives to a `SessionCache` (spread into its options). */
@@ -123,13 +150,14 @@ export interface SessionStoreHooks {
   readonly onNewSession: (session: Session) => Promise<void>;
   /**
    * `sess_remove_cb`: deletes the session from Redis (fire and forget) when
-   * the fleet should forget it: an explicit removal (reason `"removed"`, or
-   * no reason given). Evictions from one process's full cache, flushes of
-   * expired sessions (Redis expires its copy by itself) and `flush(0)` leave
-   * the shared copy for the other processes.
+   * the fleet should forget it: an explicit removal (reason `"removed"`, no
+   * reason given, or any other value). Evictions from one process's full
+   * cache (`"evicted"`), flushes of expired sessions (`"expired"`: Redis
+   * expires its copy by itself) and `flush(0)` (`"cleared"`) leave the shared
+   * copy for the other processes and count `kept`. Never throws.
    */
   readonly onRemoveSession: (session: Session, cache?: unknown, reason?: RemovalReason) => void;
-  /** `sess_get_cb`: reads a session from Redis; resolves `undefined` on any failure. */
+  /** `sess_get_cb`: reads a session from Redis; resolves `undefined` on any failure, never rejects. */
   readonly getSession: (request: SessionLookup) => Promise<Session | undefined>;
 }
 
@@ -137,6 +165,7 @@ const DEFAULT_PREFIX = "tls-session:";
 const DEFAULT_TIMEOUT_MS = 50;
 const DEFAULT_BREAKER_FAILURES = 5;
 const DEFAULT_BREAKER_COOLDOWN_MS = 1000;
+const DEFAULT_MAX_IN_FLIGHT = 64;
 const ACTION = "create session store";
 
 const encoder = new TextEncoder();
@@ -145,6 +174,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 type Counts = { -readonly [K in keyof SessionStoreStats]: number };
 
 type Outcome<T> = { ok: true; value: T } | { ok: false };
+
+type Operation = "get" | "set" | "del";
 
 /**
  * A session store in Redis for `SessionCache`'s external-cache hooks,
@@ -186,10 +217,13 @@ type Outcome<T> = { ok: true; value: T } | { ok: false };
  * ```
  */
 export class RedisSessionStore {
-  readonly #client: SessionStoreClient;
+  readonly #get: (key: string) => unknown;
+  readonly #set: (key: string, value: string, expireAtMs: number | undefined) => unknown;
+  readonly #del: (key: string) => unknown;
   readonly #prefix: string;
   readonly #sidCtx: Uint8Array | undefined;
   readonly #timeoutMs: number;
+  readonly #maxInFlight: number;
   readonly #keys: readonly SealingKey[];
   readonly #onError: ((error: unknown, context: SessionStoreErrorContext) => void) | undefined;
   readonly #stats: Counts = {
@@ -203,63 +237,94 @@ export class RedisSessionStore {
     errors: 0,
     timeouts: 0,
     skipped: 0,
+    dropped: 0,
   };
   readonly #breaker: CircuitBreaker;
+  /** Client calls sent and not yet settled by the client (past their deadline too). */
+  #inFlight = 0;
   readonly #pending = new Set<Promise<void>>();
   /** The last write or removal issued per key: the next one for that key waits for it. */
   readonly #lastByKey = new Map<string, Promise<void>>();
+  /**
+   * Lookups waiting for Redis, per key; a removal of that key marks them, so
+   * that a value read before the DEL landed is not handed back as a hit.
+   */
+  readonly #reading = new Map<string, Set<{ removed: boolean }>>();
 
   /** The hooks to spread into `new SessionCache({ ...store.hooks })`. */
   readonly hooks: SessionStoreHooks;
 
   /**
-   * Makes a store on a client. Raw encryption keys are imported (WebCrypto)
-   * in the background; nothing is sent to Redis until the hooks are called.
+   * Makes a store on a client. Every option (and each client method) is read
+   * once, here, and checked before anything is kept. Raw encryption keys are
+   * imported (WebCrypto) in the background; nothing is sent to Redis until
+   * the hooks are called.
    *
    * @param client The Redis calls (see `nodeRedisClient`).
-   * @param options Prefix, id context, deadline, encryption keys, error hook, circuit breaker.
-   * @throws {TypeError} When the client lacks `get`/`set`/`del`, a key or its id is malformed, key ids repeat, or `onError`/`nowMs` is not a function.
-   * @throws {RangeError} When `timeoutMs` is not a positive number of at most 2^31 - 1, `sidCtx` exceeds 32 bytes, a raw key is not 16, 24 or 32 bytes, or a breaker setting is not positive.
+   * @param options Prefix, id context, deadline, in-flight cap, encryption keys, error hook, circuit breaker.
+   * @throws {TypeError} When the client lacks `get`/`set`/`del`, an option has the wrong type, a key or its id is malformed, key ids repeat, or `onError`/`nowMs` is not a function.
+   * @throws {RangeError} When `timeoutMs` or `breaker.cooldownMs` is not more than 0 and at most 2^31 - 1, `maxInFlight` or `breaker.failures` is not an integer >= 1, `sidCtx` exceeds 32 bytes, or a raw key is not 16, 24 or 32 bytes.
    */
   constructor(client: SessionStoreClient, options: RedisSessionStoreOptions = {}) {
-    for (const method of ["get", "set", "del"] as const) {
-      if (typeof client?.[method] !== "function") {
+    if ((typeof client !== "object" && typeof client !== "function") || client === null) {
+      throw new TypeError(`Cannot ${ACTION}: client must be an object: received ${show(client)}`);
+    }
+    // Each method is read once: a getter cannot swap it after the check.
+    const { get, set, del } = client;
+    for (const [name, method] of [["get", get], ["set", set], ["del", del]] as const) {
+      if (typeof method !== "function") {
         throw new TypeError(
-          `Cannot ${ACTION}: client.${method} must be a function: received ${
-            show(client?.[method])
-          }`,
+          `Cannot ${ACTION}: client.${name} must be a function: received ${show(method)}`,
         );
       }
     }
-    this.#client = client;
-    const prefix = options.prefix ?? DEFAULT_PREFIX;
-    if (typeof prefix !== "string") {
+    const o = checkOptions(ACTION, options);
+    const { prefix, sidCtx, timeoutMs, maxInFlight, keys, onError, breaker, nowMs } = o;
+    if (prefix !== undefined && typeof prefix !== "string") {
       throw new TypeError(`Cannot ${ACTION}: prefix must be a string: received ${show(prefix)}`);
     }
-    this.#prefix = prefix;
-    this.#sidCtx = options.sidCtx === undefined ? undefined : encodeSidCtx(ACTION, options.sidCtx);
-    this.#timeoutMs = checkDelayMs(ACTION, "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const breaker = options.breaker ?? {};
-    if (options.nowMs !== undefined) checkFunction(ACTION, "nowMs", options.nowMs);
-    this.#breaker = breaker === false
-      ? new CircuitBreaker(Infinity, 0, () => 0)
-      : new CircuitBreaker(
-        checkPositive(ACTION, "breaker.failures", breaker.failures ?? DEFAULT_BREAKER_FAILURES),
-        checkPositive(
-          ACTION,
-          "breaker.cooldownMs",
-          breaker.cooldownMs ?? DEFAULT_BREAKER_COOLDOWN_MS,
-        ),
-        options.nowMs ?? (() => performance.now()),
-      );
-    this.#keys = importKeys(ACTION, options.keys ?? []);
-    if (options.onError !== undefined) checkFunction(ACTION, "onError", options.onError);
-    this.#onError = options.onError;
+    const ctx = sidCtx === undefined ? undefined : encodeSidCtx(ACTION, sidCtx);
+    const deadline = checkDelayMs(ACTION, "timeoutMs", timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const cap = maxInFlight === Infinity
+      ? Infinity
+      : checkCount(ACTION, "maxInFlight", maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    checkFunction(ACTION, "nowMs", nowMs);
+    checkFunction(ACTION, "onError", onError);
+    let failures = Infinity;
+    let cooldownMs = 0;
+    if (breaker !== false) {
+      if (breaker !== undefined && (typeof breaker !== "object" || breaker === null)) {
+        throw new TypeError(
+          `Cannot ${ACTION}: breaker must be an object or false: received ${show(breaker)}`,
+        );
+      }
+      const b = (breaker ?? {}) as { failures?: unknown; cooldownMs?: unknown };
+      const { failures: f, cooldownMs: c } = b;
+      failures = checkCount(ACTION, "breaker.failures", f ?? DEFAULT_BREAKER_FAILURES);
+      cooldownMs = checkDelayMs(ACTION, "breaker.cooldownMs", c ?? DEFAULT_BREAKER_COOLDOWN_MS);
+    }
+    const sealing = importKeys(ACTION, keys ?? []);
+    // Everything is checked: keep it.
+    this.#get = (key) => (get as SessionStoreClient["get"]).call(client, key);
+    this.#set = (key, value, at) => (set as SessionStoreClient["set"]).call(client, key, value, at);
+    this.#del = (key) => (del as SessionStoreClient["del"]).call(client, key);
+    this.#prefix = prefix ?? DEFAULT_PREFIX;
+    this.#sidCtx = ctx;
+    this.#timeoutMs = deadline;
+    this.#maxInFlight = cap;
+    this.#keys = sealing;
+    this.#onError = onError as RedisSessionStoreOptions["onError"];
+    this.#breaker = new CircuitBreaker(
+      failures,
+      cooldownMs,
+      (nowMs as (() => number) | undefined) ?? (() => performance.now()),
+    );
     this.hooks = Object.freeze({
       onNewSession: (session: Session) => this.#write(session),
       onRemoveSession: (session: Session, _cache?: unknown, reason?: RemovalReason) => {
-        if (reason === undefined || reason === "removed") this.#delete(session);
-        else this.#stats.kept++;
+        if (reason === "evicted" || reason === "expired" || reason === "cleared") {
+          this.#stats.kept++;
+        } else this.#delete(session);
       },
       getSession: (request: SessionLookup) => this.#read(request),
     });
@@ -279,10 +344,11 @@ export class RedisSessionStore {
    * `<prefix><sidCtx as hex>:<id as hex>`, where the store's `sidCtx` option,
    * when given, takes the place of the argument.
    *
-   * @param id The session id.
-   * @param sidCtx The session id context (ignored when the store has its own).
+   * @param id The session id: 1 to 32 bytes.
+   * @param sidCtx The session id context, at most 32 bytes (ignored when the store has its own).
    * @returns The key.
    * @throws {TypeError} When `id` or `sidCtx` is not a Uint8Array.
+   * @throws {RangeError} When `id` is empty or longer than 32 bytes, or `sidCtx` longer than 32.
    *
    * @example The key of a session id
    * ```ts
@@ -295,15 +361,14 @@ export class RedisSessionStore {
    * ```
    */
   redisKey(id: Uint8Array, sidCtx?: Uint8Array): string {
-    const ctx = this.#sidCtx ?? sidCtx ?? new Uint8Array();
-    if (!(id instanceof Uint8Array) || !(ctx instanceof Uint8Array)) {
-      throw new TypeError(
-        `Cannot build session key: id and sidCtx must be Uint8Arrays: received ${show(id)}, ${
-          show(ctx)
-        }`,
-      );
-    }
-    return `${this.#prefix}${hex(ctx)}:${hex(id)}`;
+    checkId("build session key", id);
+    checkSidCtx("build session key", sidCtx);
+    return this.#keyOf(copyBytes(id), sidCtx === undefined ? undefined : copyBytes(sidCtx));
+  }
+
+  /** The key of checked (copied) bytes. */
+  #keyOf(id: Uint8Array, sidCtx: Uint8Array | undefined): string {
+    return `${this.#prefix}${hex(this.#sidCtx ?? sidCtx ?? new Uint8Array())}:${hex(id)}`;
   }
 
   /**
@@ -336,17 +401,18 @@ export class RedisSessionStore {
 
   /**
    * Serializes a session to the value the store would write under `key`
-   * (encrypted when keys are configured). Exposed for tests and tooling.
+   * (encrypted when keys are configured). Exposed for tests and tooling. The
+   * session is read once and checked as `SessionCache.add` checks it.
    *
    * Format: `s1.<base64 record>` in clear, or `e1.<key id>.<base64 iv|ciphertext|tag>`
    * sealed with AES-GCM, whose additional data binds the value to the key id
    * and the Redis key. The record is: format byte 1, id length, id, flags,
    * time and timeout (float64), then version (uint32), sidCtx and data when present.
    *
-   * @param session The session.
+   * @param session The session (data at most 1 MiB).
    * @param key The Redis key the value is meant for (default: the session's key).
    * @returns The value.
-   * @throws {TypeError} When the session cannot be serialized (the promise rejects).
+   * @throws {TypeError | RangeError} When the session is invalid or too large (the promise rejects).
    *
    * @example A value in clear
    * ```ts
@@ -359,22 +425,23 @@ export class RedisSessionStore {
    * assert.match(value, /^s1\./);
    * ```
    */
-  async encode(
-    session: Session,
-    key: string = this.redisKey(session.id, session.sidCtx),
-  ): Promise<string> {
-    return await seal(encodeRecord(session), this.#keys[0], key);
+  async encode(session: Session, key?: string): Promise<string> {
+    const s = copySession("encode session", session);
+    if (key !== undefined && typeof key !== "string") {
+      throw new TypeError(`Cannot encode session: key must be a string: received ${show(key)}`);
+    }
+    return await seal(encodeRecord(s), this.#keys[0], key ?? this.#keyOf(s.id, s.sidCtx));
   }
 
   /**
    * Reads a stored value back into a session, checking that it belongs to
-   * `key` and session id `id`; `undefined` for anything malformed or
-   * undecryptable. Exposed for tests and tooling.
+   * `key` and session id `id`; `undefined` for anything malformed, too long,
+   * undecryptable, or not a string. Exposed for tests and tooling.
    *
    * @param value The stored value.
    * @param key The Redis key it was read from.
    * @param id The session id it should hold.
-   * @returns The session, or `undefined`. Never rejects.
+   * @returns The session, or `undefined`. Never rejects, whatever the arguments.
    *
    * @example A round trip
    * ```ts
@@ -387,9 +454,21 @@ export class RedisSessionStore {
    * const value = await store.encode({ id, time: 0, timeout: 1 }, "k");
    * assert.equal((await store.decode(value, "k", id))?.timeout, 1);
    * assert.equal(await store.decode("garbage", "k", id), undefined);
+   * assert.equal(await store.decode(42 as never, "k", id), undefined);
    * ```
    */
   async decode(value: string, key: string, id: Uint8Array): Promise<Session | undefined> {
+    try {
+      if (typeof value !== "string" || typeof key !== "string" || !isUint8Array(id)) {
+        return undefined;
+      }
+      return await this.#decode(value, key, copyBytes(id));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #decode(value: string, key: string, id: Uint8Array): Promise<Session | undefined> {
     const record = await unseal(value, this.#keys, key);
     if (record === undefined) return undefined;
     const session = decodeRecord(record);
@@ -420,35 +499,37 @@ export class RedisSessionStore {
     report(this.#onError, error, context);
   }
 
-  /** Counts a failed call; reports the breaker's opening. */
-  #failed(operation: "get" | "set" | "del", key: string): void {
-    if (this.#breaker.failed()) {
-      this.#report(
-        new SessionStoreUnavailableError(this.#breaker.failedInARow, this.#breaker.cooldownMs),
-        { operation, key },
-      );
+  /**
+   * Runs one client call under the deadline, unless `maxInFlight` calls are
+   * already out or the breaker is open. Never rejects, never throws.
+   */
+  async #call<T>(operation: Operation, key: string, run: () => unknown): Promise<Outcome<T>> {
+    if (this.#inFlight >= this.#maxInFlight) {
+      this.#stats.dropped++;
+      return { ok: false };
     }
-  }
-
-  /** Runs one client call under the deadline (unless the breaker is open). Never rejects. */
-  async #call<T>(
-    operation: "get" | "set" | "del",
-    key: string,
-    run: () => Promise<T>,
-  ): Promise<Outcome<T>> {
-    if (this.#breaker.isOpen()) {
+    const admission = this.#breaker.admit();
+    if (admission === "skip") {
       this.#stats.skipped++;
       return { ok: false };
     }
+    const probe = admission === "probe";
+    // The client's answer, whatever it is (a value, a thenable, a throw), as one promise of ours.
     let promise: Promise<T>;
     try {
-      promise = Promise.resolve(run());
+      const answer = run();
+      promise = new Promise<T>((resolve) => resolve(answer as T));
     } catch (error) {
       promise = Promise.reject(error);
     }
+    this.#inFlight++;
+    const release = (): void => {
+      this.#inFlight--;
+    };
+    promise.then(release, release);
     const settled = await settleWithin(promise, this.#timeoutMs);
     if (settled.status === "fulfilled") {
-      this.#breaker.succeeded();
+      this.#breaker.succeeded(probe);
       return { ok: true, value: settled.value };
     }
     if (settled.status === "timedOut") {
@@ -458,25 +539,32 @@ export class RedisSessionStore {
       this.#stats.errors++;
       this.#report(settled.reason, { operation, key });
     }
-    this.#failed(operation, key);
+    if (this.#breaker.failed(probe)) {
+      this.#report(
+        new SessionStoreUnavailableError(this.#breaker.failedInARow, this.#breaker.cooldownMs),
+        { operation, key },
+      );
+    }
     return { ok: false };
   }
 
   #write(session: Session): Promise<void> {
     let key = "";
-    let value: Promise<string>;
+    let record: Uint8Array<ArrayBuffer>;
     let expireAtMs: number | undefined;
     try {
-      key = this.redisKey(session.id, session.sidCtx);
-      value = this.encode(session, key);
+      const s = copySession("store session", session);
+      key = this.#keyOf(s.id, s.sidCtx);
+      record = encodeRecord(s);
       // Redis drops the value at the session's expiry; one that never expires
       // (OpenSSL 3.3's saturated expiry) is stored without one.
-      const expiry = expiryOf(session);
+      const expiry = expiryOf(s);
       expireAtMs = expiry === Infinity ? undefined : Math.ceil(expiry * 1000);
     } catch (error) {
       this.#encodeFailed(error, key);
       return Promise.resolve();
     }
+    const value = seal(record, this.#keys[0], key);
     value.catch(() => {}); // handled below, once its turn comes
     return this.#enqueue(key, async () => {
       let text: string;
@@ -486,7 +574,7 @@ export class RedisSessionStore {
         this.#encodeFailed(error, key);
         return;
       }
-      const outcome = await this.#call("set", key, () => this.#client.set(key, text, expireAtMs));
+      const outcome = await this.#call("set", key, () => this.#set(key, text, expireAtMs));
       if (outcome.ok) this.#stats.sets++;
     });
   }
@@ -499,50 +587,105 @@ export class RedisSessionStore {
   #delete(session: Session): void {
     let key: string;
     try {
-      key = this.redisKey(session.id, session.sidCtx);
+      key = this.#keyOfSession("remove session", session);
     } catch (error) {
       this.#stats.errors++;
       this.#report(error, { operation: "del", key: "" });
       return;
     }
-    this.#enqueue(key, async () => {
-      const outcome = await this.#call("del", key, () => this.#client.del(key));
+    // A lookup of this key still waiting for Redis must not resume what is now removed.
+    for (const read of this.#reading.get(key) ?? []) read.removed = true;
+    void this.#enqueue(key, async () => {
+      const outcome = await this.#call("del", key, () => this.#del(key));
       if (outcome.ok) this.#stats.dels++;
     });
   }
 
+  /** The key of a session or lookup request, its `id` and `sidCtx` each read once and checked. */
+  #keyOfSession(action: string, value: unknown): string {
+    if (typeof value !== "object" || value === null) {
+      throw new TypeError(`Cannot ${action}: session must be an object: received ${show(value)}`);
+    }
+    const { id, sidCtx } = value as { id?: unknown; sidCtx?: unknown };
+    checkId(action, id);
+    checkSidCtx(action, sidCtx);
+    return this.#keyOf(copyBytes(id), sidCtx === undefined ? undefined : copyBytes(sidCtx));
+  }
+
   async #read(request: SessionLookup): Promise<Session | undefined> {
-    this.#stats.gets++;
     let session: Session | undefined;
+    let key = "";
     try {
-      const key = this.redisKey(request.id, request.sidCtx);
-      const outcome = await this.#call("get", key, () => this.#client.get(key));
-      if (outcome.ok && outcome.value !== null && outcome.value !== undefined) {
-        const text = typeof outcome.value === "string" ? outcome.value : utf8(outcome.value);
-        session = text === undefined ? undefined : await this.decode(text, key, request.id);
-        if (session === undefined) this.#stats.rejected++;
+      // The request's id is read once; the value read back must hold that very id.
+      const r = request as unknown;
+      if (typeof r !== "object" || r === null) {
+        throw new TypeError(
+          `Cannot look up session: request must be an object: received ${show(r)}`,
+        );
       }
+      const { id: rid, sidCtx } = r as { id?: unknown; sidCtx?: unknown };
+      checkId("look up session", rid);
+      checkSidCtx("look up session", sidCtx);
+      const ownId = copyBytes(rid);
+      key = this.#keyOf(ownId, sidCtx === undefined ? undefined : copyBytes(sidCtx));
+      const k = key;
+      const read = { removed: false };
+      let reads = this.#reading.get(k);
+      if (reads === undefined) this.#reading.set(k, reads = new Set());
+      reads.add(read);
+      try {
+        const outcome = await this.#call<unknown>("get", k, () => this.#get(k));
+        if (outcome.ok && outcome.value !== null && outcome.value !== undefined) {
+          const text = valueText(outcome.value);
+          session = text === undefined ? undefined : await this.#decode(text, k, ownId);
+          if (session === undefined) this.#stats.rejected++;
+        }
+      } finally {
+        reads.delete(read);
+        if (reads.size === 0 && this.#reading.get(k) === reads) this.#reading.delete(k);
+      }
+      // Removed while Redis was asked: a miss, whatever the value read.
+      if (read.removed) session = undefined;
     } catch (error) {
       this.#stats.errors++;
-      this.#report(error, { operation: "get", key: "" });
+      this.#report(error, { operation: "get", key });
       session = undefined;
     }
+    // Counted once answered, so that gets = hits + misses at every moment.
+    this.#stats.gets++;
     if (session === undefined) this.#stats.misses++;
     else this.#stats.hits++;
     return session;
   }
 }
 
-function utf8(bytes: Uint8Array): string | undefined {
+/**
+ * The text of a GET reply, read once: a string, or bytes decoded as UTF-8;
+ * `undefined` for any other reply and for one longer than any value the
+ * store writes (checked before decoding anything).
+ */
+function valueText(reply: unknown): string | undefined {
+  if (typeof reply === "string") return reply.length > MAX_VALUE_LENGTH ? undefined : reply;
+  if (!isUint8Array(reply) || byteLength(reply) > MAX_VALUE_LENGTH) return undefined;
   try {
-    return decoder.decode(bytes);
+    return decoder.decode(copyBytes(reply));
   } catch {
     return undefined;
   }
 }
 
 function encodeSidCtx(action: string, sidCtx: unknown): Uint8Array {
-  const bytes = typeof sidCtx === "string" ? encoder.encode(sidCtx) : sidCtx;
+  if (typeof sidCtx === "string") {
+    const bytes = encoder.encode(sidCtx);
+    checkSidCtx(action, bytes);
+    return bytes;
+  }
+  if (!isUint8Array(sidCtx)) {
+    throw new TypeError(
+      `Cannot ${action}: sidCtx must be a string or a Uint8Array: received ${show(sidCtx)}`,
+    );
+  }
+  const bytes = copyBytes(sidCtx);
   checkSidCtx(action, bytes);
-  return (bytes as Uint8Array).slice();
+  return bytes;
 }

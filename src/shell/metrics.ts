@@ -50,7 +50,8 @@ export type StoreCounter =
   | "kept"
   | "errors"
   | "timeouts"
-  | "skipped";
+  | "skipped"
+  | "dropped";
 
 /** An external store's counters by name, as `RedisSessionStore.stats` gives them. */
 export type StoreMetricsStats = Readonly<Record<StoreCounter, number>>;
@@ -207,6 +208,12 @@ const STORE: readonly (readonly [StoreCounter, ...Family])[] = [
     "tls_session_store_skipped_total",
     "counter",
     "Store calls not sent because the circuit breaker was open.",
+  ],
+  [
+    "dropped",
+    "tls_session_store_dropped_total",
+    "counter",
+    "Store calls not sent because too many were in flight (maxInFlight).",
   ],
 ];
 

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { deriveSession, readOptions, readSession } from "../core/_input.ts";
+import { deriveSession, readSession } from "../core/_input.ts";
 import type { Session } from "../session.ts";
-import { checkSeconds, copyBytes } from "../_validate.ts";
+import { checkOptions, checkSeconds, copyBytes } from "../_validate.ts";
 
 /** The fields {@linkcode reviseSession} can change. */
 export interface SessionRevision {
@@ -48,7 +48,7 @@ export interface SessionRevision {
 export function reviseSession(session: Session, changes: SessionRevision): Session {
   const action = "revise session";
   const input = readSession(action, session);
-  const { time, timeout } = readOptions(action, changes);
+  const { time, timeout } = checkOptions(action, changes);
   if (time !== undefined) checkSeconds(action, "time", time);
   if (timeout !== undefined) checkSeconds(action, "timeout", timeout);
   return deriveSession({

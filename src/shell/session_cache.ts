@@ -48,7 +48,6 @@ import {
   readHandshake,
   readKey,
   readLookup,
-  readOptions,
   readSession,
   readSettings,
   readSide,
@@ -57,13 +56,14 @@ import {
 import { SESS_CACHE_UPDATE_TIME } from "../modes.ts";
 import type { Removal, RemovalReason, Session } from "../session.ts";
 import {
+  byteLength,
   checkCacheSize,
   checkFunction,
   checkId,
   checkMode,
+  checkOptions,
   checkSeconds,
   isUint8Array,
-  lengthOf,
   show,
 } from "../_validate.ts";
 import { sameBytes } from "../_bytes.ts";
@@ -233,7 +233,7 @@ export class SessionCache implements Iterable<Session> {
       getSession,
       onError,
       flushBudget,
-    } = readOptions(action, options) as Record<keyof SessionCacheOptions, unknown>;
+    } = checkOptions(action, options) as Record<keyof SessionCacheOptions, unknown>;
     const settings = readSettings(action, { cacheSize, mode, timeout, flushBudget });
     checkFunction(action, "now", now);
     checkFunction(action, "onNewSession", onNewSession);
@@ -360,7 +360,7 @@ export class SessionCache implements Iterable<Session> {
     }
   }
 
-  /** Guards a Promise a callback returned: its rejection goes to `onError`. */
+  /** Guards a Promise a remove callback returned (nobody awaits it): its rejection goes to `onError`. */
   #guard(value: unknown): Promise<void> | undefined {
     if (!thenable(value)) return undefined;
     return Promise.resolve(value).then(() => {}, (e) => this.#report(e));
@@ -398,7 +398,14 @@ export class SessionCache implements Iterable<Session> {
     let pending: Promise<void> | undefined;
     const onNew = this.#onNew;
     if (newSession !== undefined && onNew !== undefined) {
-      pending = this.#guard(guard(() => onNew(newSession, this)));
+      const result = guard(() => onNew(newSession, this));
+      if (thenable(result)) {
+        // The caller may await it (the server adapter holds the handshake until
+        // the store's write is done, and reports a failure); a caller that does
+        // not is never left with an unhandled rejection.
+        pending = Promise.resolve(result).then(() => {});
+        pending.catch(() => {});
+      }
     }
     if (onRemove !== undefined) {
       for (const r of flushed) this.#guard(guard(() => onRemove(r.session, this, r.reason)));
@@ -540,7 +547,7 @@ export class SessionCache implements Iterable<Session> {
    */
   get(id: Uint8Array, options: { readonly version?: number } = {}): Session | undefined {
     const action = "get session";
-    const { version } = readOptions(action, options);
+    const { version } = checkOptions(action, options);
     const key = readKey(action, { id, version }, false);
     return State.storeOf(this.#state).get(key);
   }
@@ -571,7 +578,7 @@ export class SessionCache implements Iterable<Session> {
     const action = "set session time";
     checkId(action, id);
     checkSeconds(action, "time", time);
-    const key = readKey(action, { id, version: readOptions(action, options).version });
+    const key = readKey(action, { id, version: checkOptions(action, options).version });
     return this.#run((store) => store.update(key, time, undefined)) !== undefined;
   }
 
@@ -605,7 +612,7 @@ export class SessionCache implements Iterable<Session> {
     const action = "set session timeout";
     checkId(action, id);
     checkSeconds(action, "timeout", timeout);
-    const key = readKey(action, { id, version: readOptions(action, options).version });
+    const key = readKey(action, { id, version: checkOptions(action, options).version });
     return this.#run((store) => store.update(key, undefined, timeout)) !== undefined;
   }
 
@@ -656,7 +663,7 @@ export class SessionCache implements Iterable<Session> {
       this.#report(
         new TypeError(
           `Cannot ${action}: the session's id must be the id looked up: received another id (${
-            lengthOf(input.id)
+            byteLength(input.id)
           } bytes)`,
         ),
       );
@@ -733,7 +740,7 @@ export class SessionCache implements Iterable<Session> {
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<Session | undefined> {
     const action = "look up session";
-    const { signal } = readOptions(action, options);
+    const { signal } = checkOptions(action, options);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(
         `Cannot ${action}: signal must be an AbortSignal: received ${show(signal)}`,
@@ -854,7 +861,7 @@ export class SessionCache implements Iterable<Session> {
     } catch {
       return false;
     }
-    return isUint8Array(id) && lengthOf(id) > 0 && !this.#notResumable.has(originOf(session));
+    return isUint8Array(id) && byteLength(id) > 0 && !this.#notResumable.has(originOf(session));
   }
 
   /**
@@ -880,7 +887,7 @@ export class SessionCache implements Iterable<Session> {
   handshakeStarted(side: Side, options: { readonly renegotiate?: boolean } = {}): void {
     const action = "count handshake";
     const server = readSide(action, side);
-    const renegotiate = readFlag(action, readOptions(action, options).renegotiate, "renegotiate");
+    const renegotiate = readFlag(action, checkOptions(action, options).renegotiate, "renegotiate");
     this.#run((store) => store.handshakeStarted(server, renegotiate));
   }
 
@@ -891,9 +898,9 @@ export class SessionCache implements Iterable<Session> {
    * unless `NO_AUTO_CLEAR`; the good counters grow.
    *
    * @param handshake The side, the session, and whether it resumed.
-   * @returns A Promise that settles when the Promise `onNewSession` returned
-   *   settles, if it returned one (it never rejects: a rejection goes to
-   *   `onError`), else `undefined`.
+   * @returns A Promise that settles as the Promise `onNewSession` returned
+   *   settles (it rejects with the same error, yet never goes unhandled,
+   *   whether or not you await it), if it returned one; else `undefined`.
    * @throws {TypeError | RangeError} If an argument is invalid; nothing changes.
    *
    * @example A server's first full handshake

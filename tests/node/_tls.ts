@@ -14,9 +14,24 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { connect, type ConnectionOptions, type Server, type TLSSocket } from "node:tls";
+import { constants } from "node:crypto";
+import {
+  connect,
+  type ConnectionOptions,
+  createServer,
+  type Server,
+  type TlsOptions,
+  type TLSSocket,
+} from "node:tls";
 import { fileURLToPath } from "node:url";
-import type { TlsClientSessionCache, TlsPeer } from "../../node.ts";
+import {
+  type AttachedSessionCache,
+  attachSessionCache,
+  type AttachSessionCacheOptions,
+  type TlsClientSessionCache,
+  type TlsPeer,
+} from "../../node.ts";
+import type { SessionCache } from "../../mod.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** The repository root. */
@@ -224,4 +239,65 @@ export function startServerProc(timeoutMs = 15000): Promise<ServerProc> {
       }
     });
   });
+}
+
+/**
+ * A minimal DER `SSL_SESSION` as OpenSSL's `i2d_SSL_SESSION` lays it out:
+ * SEQUENCE { version 1, ssl_version, cipher, session_id, master_key }, enough
+ * for the adapters' reader (not for OpenSSL to resume it).
+ */
+export function sessionDer(sslVersion: number, id: Uint8Array): Uint8Array {
+  const v = [(sslVersion >> 16) & 0xff, (sslVersion >> 8) & 0xff, sslVersion & 0xff];
+  const body = [
+    ...[0x02, 0x01, 0x01],
+    ...[0x02, 0x03, ...v],
+    ...[0x04, 0x02, 0x13, 0x01],
+    ...[0x04, id.length, ...id],
+    ...[0x04, 0x02, 0xaa, 0xbb],
+  ];
+  return new Uint8Array([0x30, body.length, ...body]);
+}
+
+/** TLS 1.2 without tickets: resumption by session id, through the cache. */
+export function tls12Ids(sessionIdContext: string): TlsOptions {
+  return {
+    key: KEY,
+    cert: CERT,
+    maxVersion: "TLSv1.2",
+    secureOptions: constants.SSL_OP_NO_TICKET,
+    sessionIdContext,
+  };
+}
+
+/** A listening server with a cache attached, from {@linkcode serveWithCache}. */
+export interface ServedCache {
+  readonly port: number;
+  readonly server: Server;
+  readonly attached: AttachedSessionCache;
+  /** Server-side `isSessionReused()` of each connection, in order. */
+  readonly serverReused: boolean[];
+}
+
+/**
+ * Starts a node:tls server on 127.0.0.1 with `cache` attached; the server
+ * ends each connection right after its handshake. The server is pushed onto
+ * `servers`, for the test file to close after each test.
+ */
+export async function serveWithCache(
+  servers: Server[],
+  cache: SessionCache,
+  options: AttachSessionCacheOptions,
+  tls: TlsOptions,
+): Promise<ServedCache> {
+  const server = createServer(tls);
+  const attached = attachSessionCache(server, cache, options);
+  const serverReused: boolean[] = [];
+  server.on("secureConnection", (socket) => {
+    serverReused.push(socket.isSessionReused());
+    socket.on("error", () => {});
+    socket.end("bye"); // writing makes OpenSSL send its TLS 1.3 tickets first
+  });
+  server.on("tlsClientError", () => {});
+  servers.push(server);
+  return { port: await listen(server), server, attached, serverReused };
 }

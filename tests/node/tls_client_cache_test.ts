@@ -105,7 +105,7 @@ describe("TlsClientSessionCache without a network", () => {
     assert.throws(() => cache.connectOptions({ host: "h", port: 70000 }), RangeError);
     assert.throws(
       () => cache.store(peer, "abc" as unknown as Uint8Array),
-      /^TypeError: Cannot store session: data must be a Uint8Array: received string$/,
+      /^TypeError: Cannot store session: data must be a Uint8Array: received "abc"$/,
     );
     assert.throws(() => new TlsClientSessionCache({ maxPeers: 0 }), RangeError);
     assert.throws(() => new TlsClientSessionCache({ timeout: -1 }), RangeError);

@@ -10,7 +10,6 @@
 
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { constants } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Server, type TlsOptions } from "node:tls";
@@ -18,7 +17,17 @@ import { attachSessionCache, type AttachSessionCacheOptions } from "../../node.t
 import { SessionCache, type SessionCacheOptions } from "../../mod.ts";
 import type { Session } from "../../mod.ts";
 import { SESS_CACHE_NO_INTERNAL, SESS_CACHE_SERVER } from "../../mod.ts";
-import { CERT, close, connectOnce, KEY, listen, RUNTIME, sClientReconnect } from "./_tls.ts";
+import {
+  CERT,
+  close,
+  connectOnce,
+  KEY,
+  listen,
+  RUNTIME,
+  sClientReconnect,
+  serveWithCache,
+  tls12Ids,
+} from "./_tls.ts";
 
 const skip = RUNTIME === "node"
   ? false
@@ -35,13 +44,7 @@ const hasOpenssl = (() => {
 })();
 
 /** TLS 1.2, no tickets: resumption by session id, through the cache. */
-const TLS12_IDS: TlsOptions = {
-  key: KEY,
-  cert: CERT,
-  maxVersion: "TLSv1.2",
-  secureOptions: constants.SSL_OP_NO_TICKET,
-  sessionIdContext: "tls-server-test",
-};
+const TLS12_IDS: TlsOptions = tls12Ids("tls-server-test");
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -54,17 +57,8 @@ async function serve(
   options: AttachSessionCacheOptions = {},
   tls: TlsOptions = TLS12_IDS,
 ): Promise<{ port: number; server: Server; detach: () => void; serverReused: boolean[] }> {
-  const server = createServer(tls);
-  const { detach } = attachSessionCache(server, cache, options);
-  const serverReused: boolean[] = [];
-  server.on("secureConnection", (socket) => {
-    serverReused.push(socket.isSessionReused());
-    socket.on("error", () => {});
-    socket.end("bye");
-  });
-  server.on("tlsClientError", () => {});
-  servers.push(server);
-  return { port: await listen(server), server, detach, serverReused };
+  const served = await serveWithCache(servers, cache, options, tls);
+  return { ...served, detach: () => served.attached.detach() };
 }
 
 function pick(cache: SessionCache, ...names: (keyof SessionCache["stats"])[]) {

@@ -3,7 +3,8 @@
  * a node:tls server (TLS 1.2, no tickets, fixed sessionIdContext) whose
  * SessionCache keeps sessions in Redis through a RedisSessionStore.
  *
- * Run as `node --import tsx tests/_redis_tls_proc.ts` with REDIS_URL set.
+ * Run as `node --import tsx tests/_redis_tls_proc.ts` with REDIS_URL set (and
+ * CACHE_SIZE for the SessionCache's size, default OpenSSL's 20480).
  * Prints `{"ready":true,"port":N}` once it listens, then answers one JSON
  * command per stdin line (`{"seq":1,"cmd":"stats"}` → `{"seq":1,"result":…}`):
  *
@@ -53,7 +54,12 @@ const store = new RedisSessionStore(nodeRedisClient(redis), {
   timeoutMs: Number(process.env["STORE_TIMEOUT_MS"] ?? 50),
   ...(debug && { onError: debug("store") }),
 });
-const cache = new SessionCache({ ...store.hooks, timeout: 300 });
+const cacheSize = process.env["CACHE_SIZE"];
+const cache = new SessionCache({
+  ...store.hooks,
+  timeout: 300,
+  ...(cacheSize !== undefined && { cacheSize: Number(cacheSize) }),
+});
 
 const server = createServer({
   key: readFileSync(join(HERE, "..", "fixtures", "test_only_key.pem")),

@@ -135,7 +135,7 @@ describe("formatMetrics()", () => {
     const families = parse(
       formatMetrics(busyServer(), { store: new RedisSessionStore(memoryClient()) }),
     );
-    assert.equal(families.length, 11 + 1 + 3 + 10); // counters, removals, gauges, store
+    assert.equal(families.length, 11 + 1 + 3 + 11); // counters, removals, gauges, store
     for (const f of families) {
       assert.match(f.name, /^tls_session_(cache|store)_[a-z_]+$/);
       assert.equal(f.name.endsWith("_total"), f.type === "COUNTER", f.name);

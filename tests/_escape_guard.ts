@@ -1,0 +1,57 @@
+/**
+ * Preloaded into a test process by tests/no_escape_test.ts (`node --import`,
+ * `deno test --preload`, `bun test --preload`): watches the whole process
+ * for unhandled rejections and uncaught exceptions (Node's and Bun's
+ * `process` events, and the global `unhandledrejection` and `error` events
+ * that Deno's test runner dispatches), and when the process exits appends
+ * one JSON line `{ pid, escaped }` to the file named by `ESCAPE_GUARD_FILE`,
+ * and makes the exit code 1 if anything escaped. (Bun's and Deno's test
+ * runners also fail the test run themselves on an unhandled rejection.)
+ *
+ * @module
+ */
+
+import { appendFileSync } from "node:fs";
+import process from "node:process";
+
+const file = process.env["ESCAPE_GUARD_FILE"];
+const escaped: string[] = [];
+let written = false;
+
+function describe(kind: string, reason: unknown): string {
+  try {
+    return `${kind}: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`;
+  } catch {
+    return `${kind}: (a value that cannot be shown)`;
+  }
+}
+
+function write(): void {
+  if (written) return;
+  written = true;
+  if (file !== undefined) {
+    appendFileSync(file, JSON.stringify({ pid: process.pid, escaped }) + "\n");
+  }
+  if (escaped.length > 0) process.exitCode = 1;
+}
+
+process.on("unhandledRejection", (reason) => {
+  escaped.push(describe("unhandledRejection", reason));
+});
+process.on("uncaughtException", (error) => {
+  escaped.push(describe("uncaughtException", error));
+});
+process.on("exit", write);
+
+const events = globalThis as unknown as {
+  addEventListener?: (type: string, listener: (event: Event) => void) => void;
+};
+if ("Deno" in globalThis && typeof events.addEventListener === "function") {
+  events.addEventListener("unhandledrejection", (event) => {
+    escaped.push(describe("unhandledrejection", (event as PromiseRejectionEvent).reason));
+  });
+  events.addEventListener("error", (event) => {
+    escaped.push(describe("error", (event as ErrorEvent).error));
+  });
+  events.addEventListener("unload", write);
+}
