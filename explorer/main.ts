@@ -2,9 +2,9 @@
 /// <reference lib="dom" />
 
 /**
- * The explorer page: wires the forms to steps, keeps the history and the
+ * The explorer page: wires the forms to steps, keeps the hist and the
  * entry shown, and renders a frame (the two structures, the counters, the
- * timeline), the explanation of its step, the history and a comparison.
+ * timeline), the explanation of its step, the hist and a comparison.
  * All logic about the cache is in `model.ts` and `explain.ts`; this file only
  * reads their values and writes the DOM.
  *
@@ -83,14 +83,15 @@ function s<K extends keyof SVGElementTagNameMap>(
 // ---------------------------------------------------------------------------------------------
 // State
 
-let history: History = startHistory();
+// Not named "history": that is the window's own.
+let hist: History = startHistory();
 let at = 0;
 let scenario: string | undefined;
 /** Whether the reader chose the states to compare (else: the step shown and the one before). */
 let comparePicked = false;
 
 function current(): Entry {
-  return history.entries[at] as Entry;
+  return hist.entries[at] as Entry;
 }
 
 function notice(text: string | undefined): void {
@@ -101,20 +102,20 @@ function notice(text: string | undefined): void {
 
 /** Records a step at the entry shown (dropping later entries) and shows its result. */
 function take(step: Step): void {
-  history = recordStep(history, at, step);
-  at = history.entries.length - 1;
+  hist = recordStep(hist, at, step);
+  at = hist.entries.length - 1;
   notice(undefined);
   render();
 }
 
 function go(index: number): void {
-  at = clampIndex(history, index);
+  at = clampIndex(hist, index);
   render();
 }
 
 function load(steps: readonly Step[], index: number | undefined, name: string | undefined): void {
-  history = replay(steps);
-  at = clampIndex(history, index ?? history.entries.length - 1);
+  hist = replay(steps);
+  at = clampIndex(hist, index ?? hist.entries.length - 1);
   scenario = name;
   comparePicked = false;
   render();
@@ -277,7 +278,7 @@ function setupForms(): void {
   byId("first").addEventListener("click", () => go(0));
   byId("back").addEventListener("click", () => go(at - 1));
   byId("forward").addEventListener("click", () => go(at + 1));
-  byId("last").addEventListener("click", () => go(history.entries.length - 1));
+  byId("last").addEventListener("click", () => go(hist.entries.length - 1));
   byId<HTMLInputElement>("jump").addEventListener("input", (e) => {
     go(Number((e.target as HTMLInputElement).value));
   });
@@ -311,7 +312,7 @@ function setupForms(): void {
       ArrowLeft: at - 1,
       ArrowRight: at + 1,
       Home: 0,
-      End: history.entries.length - 1,
+      End: hist.entries.length - 1,
     };
     if (e.key in to) {
       e.preventDefault();
@@ -352,7 +353,7 @@ function renderStructures(entry: Entry): void {
   const { frame } = entry;
   const { cache } = frame;
   const fresh = changedKeys(entry);
-  byId("position").textContent = `: step ${at} of ${history.entries.length - 1}`;
+  byId("position").textContent = `: step ${at} of ${hist.entries.length - 1}`;
   fill(
     byId("settings"),
     h("span", { "data-setting": "now" }, "now ", h("strong", {}, timeText(frame.now))),
@@ -584,7 +585,7 @@ function renderExplanation(entry: Entry): void {
 }
 
 function renderHistory(): void {
-  const items = history.entries.map((e, i) =>
+  const items = hist.entries.map((e, i) =>
     h(
       "li",
       { class: i === at ? "current" : i > at ? "future" : undefined },
@@ -598,13 +599,13 @@ function renderHistory(): void {
   );
   fill(byId("history"), ...items);
   const jump = byId<HTMLInputElement>("jump");
-  jump.max = String(history.entries.length - 1);
+  jump.max = String(hist.entries.length - 1);
   jump.value = String(at);
-  jump.setAttribute("aria-valuetext", `step ${at} of ${history.entries.length - 1}`);
+  jump.setAttribute("aria-valuetext", `step ${at} of ${hist.entries.length - 1}`);
   byId<HTMLButtonElement>("back").disabled = at === 0;
   byId<HTMLButtonElement>("first").disabled = at === 0;
-  byId<HTMLButtonElement>("forward").disabled = at === history.entries.length - 1;
-  byId<HTMLButtonElement>("last").disabled = at === history.entries.length - 1;
+  byId<HTMLButtonElement>("forward").disabled = at === hist.entries.length - 1;
+  byId<HTMLButtonElement>("last").disabled = at === hist.entries.length - 1;
 
   // The comparison follows the step shown (A: the state before it, B: it) until the reader
   // picks other states.
@@ -613,9 +614,9 @@ function renderHistory(): void {
     const chosen = Number(select.value);
     fill(
       select,
-      ...history.entries.map((e, i) => h("option", { value: i }, `${i}: ${e.explanation.title}`)),
+      ...hist.entries.map((e, i) => h("option", { value: i }, `${i}: ${e.explanation.title}`)),
     );
-    select.value = String(comparePicked ? clampIndex(history, chosen) : pick);
+    select.value = String(comparePicked ? clampIndex(hist, chosen) : pick);
   }
 }
 
@@ -626,8 +627,8 @@ function sessionList(views: readonly SessionView[]): string {
 function renderCompare(): void {
   const ia = Number(byId<HTMLSelectElement>("compare-a").value);
   const ib = Number(byId<HTMLSelectElement>("compare-b").value);
-  const a = history.entries[clampIndex(history, ia)] as Entry;
-  const b = history.entries[clampIndex(history, ib)] as Entry;
+  const a = hist.entries[clampIndex(hist, ia)] as Entry;
+  const b = hist.entries[clampIndex(hist, ib)] as Entry;
   const c = compareFrames(a.frame, b.frame);
   const out = byId("compare-out");
   fill(
@@ -682,8 +683,8 @@ function renderCompare(): void {
 }
 
 function renderShare(): void {
-  const fragment = encodeFragment({ steps: stepsOf(history), at, scenario });
-  const url = `${location.origin}${location.pathname}${fragment}`;
+  const fragment = encodeFragment({ steps: stepsOf(hist), at, scenario });
+  const url = `${location.href.split("#")[0]}${fragment}`;
   byId<HTMLInputElement>("share-url").value = url;
   if (location.hash !== fragment) globalThis.history.replaceState(null, "", fragment);
 }
@@ -697,18 +698,18 @@ function render(): void {
   renderShare();
   syncForms(entry.frame);
   document.body.dataset.at = String(at);
-  document.body.dataset.steps = String(history.entries.length - 1);
+  document.body.dataset.steps = String(hist.entries.length - 1);
 }
 
 function readFragment(): void {
   if (location.hash === "" || location.hash === "#") {
-    if (history.entries.length > 1) load([], 0, undefined);
+    if (hist.entries.length > 1) load([], 0, undefined);
     return;
   }
   try {
     const shared = decodeFragment(location.hash);
-    const same = shared.steps.length === history.entries.length - 1 &&
-      location.hash === encodeFragment({ steps: stepsOf(history), at, scenario });
+    const same = shared.steps.length === hist.entries.length - 1 &&
+      location.hash === encodeFragment({ steps: stepsOf(hist), at, scenario });
     if (same) return; // our own replaceState
     const name = shared.scenario !== undefined && scenarioNamed(shared.scenario) !== undefined
       ? shared.scenario

@@ -60,7 +60,8 @@ export async function build(out = DEFAULT_OUT) {
     entryPoints: [join(SOURCE, "main.ts")],
     outfile: join(out, "main.js"),
     bundle: true,
-    format: "esm",
+    // A classic script, not a module: the page then also works opened from disk (file://).
+    format: "iife",
     platform: "browser",
     target: "es2022",
     sourcemap: "linked",

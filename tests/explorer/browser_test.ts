@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import * as core from "../../core.ts";
 import { scenarioNamed } from "../../explorer/scenarios.ts";
@@ -358,6 +359,24 @@ describe("the explorer in headless Chromium", () => {
     await again.waitForSelector('body[data-at="4"]');
     assert.deepEqual(await read(again), shown);
     await again.close();
+    await page.close();
+  });
+
+  it("the built folder also works opened from disk (file://), without a server", {
+    skip,
+  }, async () => {
+    const page = await (browser as NonNullable<typeof browser>).context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(join(out, "index.html")).href);
+    await page.waitForSelector("body[data-ready]");
+    await page.click('button[data-scenario="capacity"]');
+    await page.click("#last");
+    const sc = scenarioNamed("capacity");
+    assert.ok(sc);
+    await page.waitForSelector(`body[data-at="${sc.steps.length}"]`);
+    assertShows(await read(page), independentRun(sc.steps).at(-1) as Expected, "from file://");
+    assert.deepEqual(errors, []);
     await page.close();
   });
 
