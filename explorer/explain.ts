@@ -365,10 +365,6 @@ function explainAdd(b: Builder, outcome: Extract<Outcome, { kind: "add" }>): str
     );
   }
   if ((mode & core.SESS_CACHE_UPDATE_TIME) !== 0) b.cite("updateTime");
-  if (input.id.length === 0) {
-    b.change("note", "the session id is empty, and the core accepted it");
-    b.cite("emptyIdAccepted");
-  }
   b.counters();
   b.unchanged();
   return [`SSL_CTX_add_session(ctx, s) → ${result.added ? 1 : 0}`, `s = ${describeSession(input)}`];

@@ -397,7 +397,11 @@ function renderStructures(entry: Entry): void {
           class: [fresh.has(v.key) ? "fresh" : "", frame.now > v.expiry ? "past" : ""].join(" ")
             .trim() || undefined,
         },
-        h("span", { class: "end" }, i === 0 ? "head" : i === list.length - 1 ? "tail" : ""),
+        h(
+          "span",
+          { class: "end" },
+          list.length === 1 ? "head tail" : i === 0 ? "head" : i === list.length - 1 ? "tail" : "",
+        ),
         h("span", { class: "id" }, labelOf(v.session)),
         h("span", { class: "nums" }, `time ${v.session.time} + timeout ${v.session.timeout} = `),
         h("strong", { class: "expiry" }, timeText(v.expiry)),

@@ -218,13 +218,6 @@ const TABLE = {
     text:
       "OpenSSL's SSL_CTX_add_session accepts a session with an empty id, but remove_session_lock skips such a session, so once it is the list tail the eviction loop breaks and the cache grows without bound (the mechanism of CVE-2024-2511). This cache refuses empty ids instead.",
   },
-  emptyIdAccepted: {
-    title: "An empty id: what CVE-2024-2511 was about",
-    code: "if ((c != NULL) && (c->session_id_length != 0)) {",
-    where: "ssl/ssl_sess.c, remove_session_lock",
-    text:
-      "OpenSSL accepts a session with an empty id, but remove_session_lock skips it, so once it is the list tail eviction stops for good and the cache grows without bound (CVE-2024-2511). The core used by this page accepted it too; the library's entry points refuse empty ids.",
-  },
   refused: {
     title: "Bad input is refused and changes nothing",
     code: "throw new TypeError(...) / new RangeError(...)",
