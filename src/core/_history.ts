@@ -66,9 +66,9 @@ export class History {
   /** Whether values of this history may be held outside the cache: then changes are recorded. */
   escaped: boolean;
 
-  constructor(store: Store, escaped: boolean) {
+  constructor(store: Store, escaped: boolean, logCapacity?: number) {
     this.store = store;
-    this.log = new Log();
+    this.log = new Log(logCapacity);
     this.escaped = escaped;
     this.latest = new State(this, 0);
   }
@@ -269,13 +269,7 @@ export function transition<R>(
       store.log = null;
     }
     if (h.log.length === start) return { state: cache, result };
-    h.head = h.cursor = h.log.length;
-    const next = new State(h, h.head);
-    h.latest = next;
-    if (h.log.length > Math.max(SPLIT_MIN_RECORDS, SPLIT_RECORDS_PER_SESSION * store.count)) {
-      split(h, next);
-    }
-    return { state: next, result };
+    return { state: advance(h), result };
   }
   // An older value: a trial run tells whether anything changes at all.
   const store = State.storeOf(cache);
@@ -289,8 +283,26 @@ export function transition<R>(
   }
   if (trial.length === 0) return { state: cache, result: tried };
   undoAll(store, trial);
-  const branch = new History(store.copy(), false);
-  return transition(branch.latest!, op);
+  return transition(branchOf(cache), op);
+}
+
+/**
+ * After an operation recorded into the history's log: the new newest value
+ * (at the end of the log), splitting the history when its log grew long.
+ */
+export function advance(h: History): State {
+  h.head = h.cursor = h.log.length;
+  const next = new State(h, h.head);
+  h.latest = next;
+  if (h.log.length > Math.max(SPLIT_MIN_RECORDS, SPLIT_RECORDS_PER_SESSION * h.store.count)) {
+    split(h, next);
+  }
+  return next;
+}
+
+/** A new history, owned by nobody yet, that starts with a copy of value `s`. */
+export function branchOf(s: State): State {
+  return new History(State.storeOf(s).copy(), false).latest!;
 }
 
 /**
@@ -299,7 +311,7 @@ export function transition<R>(
  * history with the store and an empty log.
  */
 function split(h: History, newest: State): void {
-  const live = new History(h.store, false);
+  const live = new History(h.store, false, h.log.capacity);
   live.latest = newest;
   State.retarget(newest, live);
   h.store = h.store.copy();
@@ -310,15 +322,6 @@ function split(h: History, newest: State): void {
 export function escape(s: State): State {
   State.historyOf(s).escaped = true;
   return s;
-}
-
-/**
- * The store of a value nobody but its owner holds (the newest of a history
- * that did not escape), to change in place; else `undefined`.
- */
-export function ownedStore(s: State): Store | undefined {
-  const h = State.historyOf(s);
-  return s === h.latest && !h.escaped ? h.store : undefined;
 }
 
 /** The sessions of a value in `flush(0)` order (a snapshot: later changes do not show). */

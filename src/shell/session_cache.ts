@@ -31,7 +31,7 @@
 import type { CacheState, CacheStats } from "../core/cache_state.ts";
 import type { SessionLookup } from "../core/lookup.ts";
 import type { CompletedHandshake, Side } from "../core/handshake.ts";
-import { escape, History, ownedStore, sessionsOf, State, transition } from "../core/_history.ts";
+import { advance, branchOf, escape, History, moveTo, sessionsOf, State } from "../core/_history.ts";
 import {
   CACHE_SIZE,
   keyString,
@@ -301,7 +301,8 @@ export class SessionCache implements Iterable<Session> {
 
   set cacheSize(size: number) {
     checkCacheSize("set cache size", size);
-    this.#run((store) => store.set(CACHE_SIZE, size));
+    this.#store().set(CACHE_SIZE, size);
+    this.#commit();
   }
 
   /** The `SESS_CACHE_*` mode bits (`SSL_CTX_set_session_cache_mode`). */
@@ -311,7 +312,8 @@ export class SessionCache implements Iterable<Session> {
 
   set mode(mode: number) {
     checkMode("set mode", mode);
-    this.#run((store) => store.set(MODE, mode));
+    this.#store().set(MODE, mode);
+    this.#commit();
   }
 
   /** Default lifetime in seconds for sessions adapters create (`SSL_CTX_set_timeout`). */
@@ -321,7 +323,8 @@ export class SessionCache implements Iterable<Session> {
 
   set timeout(timeout: number) {
     checkSeconds("set timeout", "timeout", timeout);
-    this.#run((store) => store.set(TIMEOUT, timeout));
+    this.#store().set(TIMEOUT, timeout);
+    this.#commit();
   }
 
   /** The clock, in seconds. */
@@ -332,21 +335,31 @@ export class SessionCache implements Iterable<Session> {
   }
 
   /**
-   * Runs a store operation on the current value: in place when the cache
-   * owns it alone, else as a recorded transition. The operation must not
-   * call user code.
+   * The store to change for the next operation, at the current value: in
+   * place when the cache owns its value alone; recording when the value was
+   * handed out (`state`); on a copy of its own when a pure function moved the
+   * value's history on. Pair with `#commit()`; nothing in between may call
+   * user code.
    */
-  #run<R>(op: (store: Store) => R): R {
+  #store(): Store {
+    let s = this.#state;
+    if (s !== State.historyOf(s).latest) this.#state = s = branchOf(s);
+    const h = State.historyOf(s);
+    moveTo(h, h.head);
+    if (h.escaped) h.store.log = h.log;
+    return h.store;
+  }
+
+  /** Ends the operation `#store()` began: the value after it. */
+  #commit(): void {
     const s = this.#state;
-    const store = ownedStore(s);
-    if (store !== undefined) {
-      const result = op(store);
+    const h = State.historyOf(s);
+    if (h.store.log === null) {
       State.refresh(s);
-      return result;
+      return;
     }
-    const t = transition(s, op);
-    this.#state = t.state;
-    return t.result;
+    h.store.log = null;
+    this.#state = advance(h);
   }
 
   /** Reports a swallowed error to `onError` (which must not throw into the cache). */
@@ -378,27 +391,19 @@ export class SessionCache implements Iterable<Session> {
     if (removed.length === 0 && newSession === undefined && flushed.length === 0) return undefined;
     // OpenSSL marks every session it removes, evicts or flushes not resumable
     // before calling the remove callback (`not_resumable = 1`).
-    for (const r of removed) this.#noteRemoval(r);
-    for (const r of flushed) this.#noteRemoval(r);
-    let failed = false;
-    let first: unknown;
-    const guard = (f: () => unknown): unknown => {
-      try {
-        return f();
-      } catch (e) {
-        if (!failed) first = e;
-        failed = true;
-        return undefined;
-      }
-    };
-    const onRemove = this.#onRemove;
-    if (onRemove !== undefined) {
-      for (const r of removed) this.#guard(guard(() => onRemove(r.session, this, r.reason)));
-    }
+    for (let i = 0; i < removed.length; i++) this.#noteRemoval(removed[i]!);
+    for (let i = 0; i < flushed.length; i++) this.#noteRemoval(flushed[i]!);
+    const errors: { first?: unknown } = {};
+    this.#callRemove(removed, errors);
     let pending: Promise<void> | undefined;
     const onNew = this.#onNew;
     if (newSession !== undefined && onNew !== undefined) {
-      const result = guard(() => onNew(newSession, this));
+      let result: unknown;
+      try {
+        result = onNew(newSession, this);
+      } catch (e) {
+        if (!("first" in errors)) errors.first = e;
+      }
       if (thenable(result)) {
         // The caller may await it (the server adapter holds the handshake until
         // the store's write is done, and reports a failure); a caller that does
@@ -407,11 +412,24 @@ export class SessionCache implements Iterable<Session> {
         pending.catch(() => {});
       }
     }
-    if (onRemove !== undefined) {
-      for (const r of flushed) this.#guard(guard(() => onRemove(r.session, this, r.reason)));
-    }
-    if (failed) throw first;
+    this.#callRemove(flushed, errors);
+    if ("first" in errors) throw errors.first;
     return pending;
+  }
+
+  /** Calls `onRemoveSession` for each removal, every one; keeps the first error. */
+  #callRemove(removals: readonly Removal[], errors: { first?: unknown }): void {
+    const onRemove = this.#onRemove;
+    if (onRemove === undefined) return;
+    for (let i = 0; i < removals.length; i++) {
+      const r = removals[i]!;
+      try {
+        const result = onRemove(r.session, this, r.reason);
+        if (result !== undefined) this.#guard(result);
+      } catch (e) {
+        if (!("first" in errors)) errors.first = e;
+      }
+    }
   }
 
   #noteRemoval(r: Removal): void {
@@ -450,10 +468,8 @@ export class SessionCache implements Iterable<Session> {
     const input = readSession("add session", session);
     const now = (this.#state.mode & SESS_CACHE_UPDATE_TIME) !== 0 ? this.now() : undefined;
     const removed: Removal[] = [];
-    const r = this.#run((store) => {
-      removed.length = 0;
-      return store.add(input, now, removed);
-    });
+    const r = this.#store().add(input, now, removed);
+    this.#commit();
     this.#notify(removed);
     return r.added;
   }
@@ -484,10 +500,8 @@ export class SessionCache implements Iterable<Session> {
   remove(session: Session): boolean {
     const input = readSession("remove session", session);
     const removed: Removal[] = [];
-    const found = this.#run((store) => {
-      removed.length = 0;
-      return store.remove(input, removed);
-    });
+    const found = this.#store().remove(input, removed);
+    this.#commit();
     this.#notify(removed);
     return found;
   }
@@ -517,10 +531,9 @@ export class SessionCache implements Iterable<Session> {
     const t = tm === undefined ? Math.floor(this.now()) : tm;
     checkSeconds("flush sessions", "tm", t);
     const removed: Removal[] = [];
-    this.#run((store) => {
-      removed.length = 0;
-      if (store.wouldFlush(t)) store.flush(t, removed);
-    });
+    const store = this.#store();
+    if (store.wouldFlush(t)) store.flush(t, removed);
+    this.#commit();
     this.#notify(removed);
     return removed.map((removal) => removal.session);
   }
@@ -579,7 +592,9 @@ export class SessionCache implements Iterable<Session> {
     checkId(action, id);
     checkSeconds(action, "time", time);
     const key = readKey(action, { id, version: checkOptions(action, options).version });
-    return this.#run((store) => store.update(key, time, undefined)) !== undefined;
+    const updated = this.#store().update(key, time, undefined);
+    this.#commit();
+    return updated !== undefined;
   }
 
   /**
@@ -613,7 +628,9 @@ export class SessionCache implements Iterable<Session> {
     checkId(action, id);
     checkSeconds(action, "timeout", timeout);
     const key = readKey(action, { id, version: checkOptions(action, options).version });
-    return this.#run((store) => store.update(key, undefined, timeout)) !== undefined;
+    const updated = this.#store().update(key, undefined, timeout);
+    this.#commit();
+    return updated !== undefined;
   }
 
   /**
@@ -677,10 +694,8 @@ export class SessionCache implements Iterable<Session> {
     if (removedAt !== undefined && removedAt > since) return undefined;
     const now = this.now();
     const removed: Removal[] = [];
-    const r = this.#run((store) => {
-      removed.length = 0;
-      return store.resumeExternal(input, request, now, removed);
-    });
+    const r = this.#store().resumeExternal(input, request, now, removed);
+    this.#commit();
     this.#notify(removed);
     return r.session;
   }
@@ -690,10 +705,8 @@ export class SessionCache implements Iterable<Session> {
     const req = readLookup(action, request);
     const now = this.now();
     const removed: Removal[] = [];
-    const looked = this.#run((store) => {
-      removed.length = 0;
-      return store.lookup(req, now, removed);
-    });
+    const looked = this.#store().lookup(req, now, removed);
+    this.#commit();
     this.#notify(removed);
     return { req, looked };
   }
@@ -821,7 +834,10 @@ export class SessionCache implements Iterable<Session> {
     }
     if (thenable(found)) {
       this.#guard(found);
-      if (looked.missCounted === true) this.#run((store) => store.uncountMiss());
+      if (looked.missCounted === true) {
+        this.#store().uncountMiss();
+        this.#commit();
+      }
       throw new TypeError(
         `Cannot ${action}: getSession must not return a Promise: received a Promise`,
       );
@@ -888,7 +904,8 @@ export class SessionCache implements Iterable<Session> {
     const action = "count handshake";
     const server = readSide(action, side);
     const renegotiate = readFlag(action, checkOptions(action, options).renegotiate, "renegotiate");
-    this.#run((store) => store.handshakeStarted(server, renegotiate));
+    this.#store().handshakeStarted(server, renegotiate);
+    this.#commit();
   }
 
   /**
@@ -928,20 +945,19 @@ export class SessionCache implements Iterable<Session> {
     const now = this.now();
     const removed: Removal[] = [];
     const flushed: Removal[] = [];
-    const newSession = this.#run((store) => {
-      removed.length = flushed.length = 0;
-      // With a flush budget: the rest of an unfinished automatic flush first.
-      store.continueFlush(removed);
-      return store.handshakeCompleted(
-        h.server,
-        session,
-        h.resumed,
-        h.tls13,
-        now,
-        removed,
-        flushed,
-      );
-    });
+    const store = this.#store();
+    // With a flush budget: the rest of an unfinished automatic flush first.
+    store.continueFlush(removed);
+    const newSession = store.handshakeCompleted(
+      h.server,
+      session,
+      h.resumed,
+      h.tls13,
+      now,
+      removed,
+      flushed,
+    );
+    this.#commit();
     return this.#notify(removed, newSession, flushed);
   }
 }
