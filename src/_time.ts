@@ -34,23 +34,61 @@ const LIMIT_SECONDS = 18446744073;
 /** And the microseconds after it that still fit (709551.615 µs). */
 const LIMIT_MICROS = 709551;
 
+/**
+ * The expiry `time + timeout`, exact, into `out[0]` (whole seconds, or
+ * `Infinity` past 2^64 - 1 ns: saturated) and `out[1]` (microseconds).
+ */
+export function expiryInto(time: number, timeout: number, out: Float64Array): void {
+  const ts = Math.floor(time);
+  let tm = Math.round((time - ts) * 1e6);
+  const os = Math.floor(timeout);
+  let om = Math.round((timeout - os) * 1e6);
+  // (A fraction that rounds up to a whole second carries.)
+  let sec = ts + os;
+  if (tm === 1e6) {
+    sec++;
+    tm = 0;
+  }
+  if (om === 1e6) {
+    sec++;
+    om = 0;
+  }
+  let micro = tm + om;
+  if (micro >= 1e6) {
+    sec++;
+    micro -= 1e6;
+  }
+  if (sec > LIMIT_SECONDS || (sec === LIMIT_SECONDS && micro > LIMIT_MICROS)) {
+    sec = Infinity;
+    micro = 0;
+  }
+  out[0] = sec;
+  out[1] = micro;
+}
+
+const scratch = new Float64Array(2);
+
 /** The seconds part of `time + timeout`, exact, or `Infinity` past 2^64 - 1 ns (saturated). */
 export function expirySeconds(time: number, timeout: number): number {
-  const micros = microsOf(time) + microsOf(timeout);
-  const sec = secondsOf(time) + secondsOf(timeout) + (micros >= 1e6 ? 1 : 0);
-  const micro = micros >= 1e6 ? micros - 1e6 : micros;
-  return sec > LIMIT_SECONDS || (sec === LIMIT_SECONDS && micro > LIMIT_MICROS) ? Infinity : sec;
+  expiryInto(time, timeout, scratch);
+  return scratch[0]!;
 }
 
 /** The microseconds part of `time + timeout` (0 when saturated). */
 export function expiryMicros(time: number, timeout: number): number {
-  if (expirySeconds(time, timeout) === Infinity) return 0;
-  const micros = microsOf(time) + microsOf(timeout);
-  return micros >= 1e6 ? micros - 1e6 : micros;
+  expiryInto(time, timeout, scratch);
+  return scratch[1]!;
 }
 
-/** Whether `now` is strictly after the expiry (`expSec`, `expMicro`). */
-export function isAfter(now: number, expSec: number, expMicro: number): boolean {
-  const s = secondsOf(now);
-  return s > expSec || (s === expSec && microsOf(now) > expMicro);
+/**
+ * Whether the instant (`nowSec`, `nowMicro`: `secondsOf(now)` and
+ * `microsOf(now)`) is strictly after the expiry (`expSec`, `expMicro`).
+ */
+export function isAfter(
+  nowSec: number,
+  nowMicro: number,
+  expSec: number,
+  expMicro: number,
+): boolean {
+  return nowSec > expSec || (nowSec === expSec && nowMicro > expMicro);
 }

@@ -47,7 +47,7 @@ import {
   SESS_CACHE_UPDATE_TIME,
 } from "../modes.ts";
 import type { Removal, Session } from "../session.ts";
-import { expiryMicros, expirySeconds, isAfter } from "../_time.ts";
+import { expiryInto, isAfter, microsOf, secondsOf } from "../_time.ts";
 import { byteLength, copyBytes } from "../_validate.ts";
 
 /** OpenSSL's default cache size, `SSL_SESSION_CACHE_MAX_SIZE_DEFAULT` (1024 * 20). */
@@ -108,6 +108,9 @@ export interface Added {
   readonly session: Session;
   readonly replaced: Session | undefined;
 }
+
+/** Scratch space for an expiry being computed (seconds, microseconds). */
+const EXPIRY = new Float64Array(2);
 
 const MISS: Looked = Object.freeze({
   outcome: "miss",
@@ -207,6 +210,7 @@ export class Store {
     sidCtx: Uint8Array | undefined,
     data: Uint8Array | undefined,
     seq: number,
+    hash: number = hashKey(version, id, idLength),
   ): number {
     const E = this.E;
     const e = E.allocate();
@@ -216,11 +220,12 @@ export class Store {
     E.sidCtxs[e] = sidCtx;
     E.time[e] = time;
     E.timeout[e] = timeout;
-    E.expSec[e] = expirySeconds(time, timeout);
-    E.expMicro[e] = expiryMicros(time, timeout);
+    expiryInto(time, timeout, EXPIRY);
+    E.expSec[e] = EXPIRY[0]!;
+    E.expMicro[e] = EXPIRY[1]!;
     E.seq[e] = seq;
     E.version[e] = version;
-    E.hash[e] = hashKey(version, id, idLength);
+    E.hash[e] = hash;
     E.setId(e, id, idLength);
     this.table.insert(E, e);
     this.order.insert(E, e);
@@ -259,20 +264,32 @@ export class Store {
     return this.table.find(this.E, hashKey(version, id, length), version, id, length);
   }
 
+  /** `find`, with the key's hash at hand. */
+  #findHashed(hash: number, version: number, id: Uint8Array, length: number): number {
+    return this.table.find(this.E, hash, version, id, length);
+  }
+
   /** Inserts the session of `s` (a new entry with the next seq), with `time` as its time. */
-  #insertInput(s: SessionInput, session: Session, time: number): number {
+  #insertInput(
+    s: SessionInput,
+    session: Session,
+    time: number,
+    length: number,
+    hash: number,
+  ): number {
     const sidCtx = s.sidCtx === undefined ? undefined : this.sidCtxCopies.copyOf(s.sidCtx);
     return this.insert(
       session,
       s.origin,
       s.id,
-      byteLength(s.id),
+      length,
       time,
       s.timeout,
       s.version,
       sidCtx,
       s.data,
       this.nextSeq,
+      hash,
     );
   }
 
@@ -325,7 +342,9 @@ export class Store {
   add(s: SessionInput, now: number | undefined, out: Removal[]): Added {
     const E = this.E;
     const updateTime = (this.mode & SESS_CACHE_UPDATE_TIME) !== 0;
-    const existing = this.find(s.version, s.id);
+    const length = byteLength(s.id);
+    const hash = hashKey(s.version, s.id, length);
+    const existing = this.#findHashed(hash, s.version, s.id, length);
     if (existing !== -1 && E.origins[existing] === s.origin) {
       // The same session again: OpenSSL re-sorts it and returns 0. The cached
       // copy is the current state of "that object", so it is the one kept.
@@ -365,7 +384,7 @@ export class Store {
         this.bump(CACHE_FULL);
       }
     }
-    this.#insertInput(s, cached, time);
+    this.#insertInput(s, cached, time, length, hash);
     return { added: true, session: cached, replaced };
   }
 
@@ -386,9 +405,13 @@ export class Store {
   flush(tm: number, out: Removal[], budget = 0): boolean {
     const E = this.E;
     const reason = tm === 0 ? "cleared" : "expired";
+    const tmSec = secondsOf(tm);
+    const tmMicro = microsOf(tm);
     for (let removed = 0;; removed++) {
       const e = this.order.soonest(E);
-      if (e === -1 || (tm !== 0 && !isAfter(tm, E.expSec[e]!, E.expMicro[e]!))) return false;
+      if (e === -1 || (tm !== 0 && !isAfter(tmSec, tmMicro, E.expSec[e]!, E.expMicro[e]!))) {
+        return false;
+      }
       if (budget > 0 && removed === budget) return true;
       out.push({ session: E.sessions[e]!, reason });
       this.removeEntry(e);
@@ -398,7 +421,8 @@ export class Store {
   /** Whether `flush(tm)` would remove anything: O(1). */
   wouldFlush(tm: number): boolean {
     const e = this.order.soonest(this.E);
-    return e !== -1 && (tm === 0 || isAfter(tm, this.E.expSec[e]!, this.E.expMicro[e]!));
+    return e !== -1 &&
+      (tm === 0 || isAfter(secondsOf(tm), microsOf(tm), this.E.expSec[e]!, this.E.expMicro[e]!));
   }
 
   /** The cached session with this key, or `undefined`. */
@@ -475,13 +499,14 @@ export class Store {
     // Not stored; an expired one is still removed by its key (SSL_CTX_remove_session),
     // which takes out a cached session with that key.
     const e = this.find(s.version, s.id);
+    expiryInto(s.time, s.timeout, EXPIRY);
     return this.#admit(
       e,
       s.session,
       s.version,
       s.sidCtx,
-      expirySeconds(s.time, s.timeout),
-      expiryMicros(s.time, s.timeout),
+      EXPIRY[0]!,
+      EXPIRY[1]!,
       request,
       now,
       out,
@@ -507,7 +532,7 @@ export class Store {
     if (version !== request.version || !sameContext(sidCtx, request.sidCtx)) {
       return { outcome: "mismatch", session: undefined, consultExternal: false };
     }
-    if (isAfter(now, expSec, expMicro)) {
+    if (isAfter(secondsOf(now), microsOf(now), expSec, expMicro)) {
       this.bump(TIMEOUTS);
       if (e !== -1) this.removeEntry(e);
       out.push(removedRemoval(session, request.version, request.id));

@@ -35,6 +35,7 @@ import { advance, branchOf, escape, History, moveTo, sessionsOf, State } from ".
 import {
   CACHE_SIZE,
   keyString,
+  type Looked,
   MODE,
   newStore,
   REMOVED_KEYS,
@@ -150,6 +151,9 @@ function defaultNow(): number {
   return Date.now() / 1000;
 }
 
+/** No removals. */
+const NONE: readonly Removal[] = Object.freeze([]);
+
 /** Whether a value is a Promise or another thenable (read once). */
 function thenable(value: unknown): value is PromiseLike<unknown> {
   if (value instanceof Promise) return true;
@@ -208,6 +212,9 @@ export class SessionCache implements Iterable<Session> {
     removed: 0,
     cleared: 0,
   };
+  /** Where store operations put their removals (taken out before any callback runs). */
+  readonly #out: Removal[] = [];
+  readonly #outAfter: Removal[] = [];
   /** Keys the external cache is being asked for (lookups awaiting `getSession`), and how many. */
   readonly #waiting = new Map<string, number>();
   /** For waited-on keys: the number of the latest explicit removal of that key. */
@@ -362,6 +369,15 @@ export class SessionCache implements Iterable<Session> {
     this.#state = advance(h);
   }
 
+  /**
+   * The removals the last store operation put in `buffer`, as an array of
+   * their own (so that a callback that calls back into the cache, reusing the
+   * buffer, cannot disturb them); the shared empty array when there are none.
+   */
+  #take(buffer: Removal[]): readonly Removal[] {
+    return buffer.length === 0 ? NONE : buffer.splice(0);
+  }
+
   /** Reports a swallowed error to `onError` (which must not throw into the cache). */
   #report(error: unknown): void {
     const onError = this.#onError;
@@ -386,7 +402,7 @@ export class SessionCache implements Iterable<Session> {
   #notify(
     removed: readonly Removal[],
     newSession?: Session,
-    flushed: readonly Removal[] = [],
+    flushed: readonly Removal[] = NONE,
   ): Promise<void> | undefined {
     if (removed.length === 0 && newSession === undefined && flushed.length === 0) return undefined;
     // OpenSSL marks every session it removes, evicts or flushes not resumable
@@ -467,10 +483,9 @@ export class SessionCache implements Iterable<Session> {
   add(session: Session): boolean {
     const input = readSession("add session", session);
     const now = (this.#state.mode & SESS_CACHE_UPDATE_TIME) !== 0 ? this.now() : undefined;
-    const removed: Removal[] = [];
-    const r = this.#store().add(input, now, removed);
+    const r = this.#store().add(input, now, this.#out);
     this.#commit();
-    this.#notify(removed);
+    this.#notify(this.#take(this.#out));
     return r.added;
   }
 
@@ -499,10 +514,9 @@ export class SessionCache implements Iterable<Session> {
    */
   remove(session: Session): boolean {
     const input = readSession("remove session", session);
-    const removed: Removal[] = [];
-    const found = this.#store().remove(input, removed);
+    const found = this.#store().remove(input, this.#out);
     this.#commit();
-    this.#notify(removed);
+    this.#notify(this.#take(this.#out));
     return found;
   }
 
@@ -530,10 +544,10 @@ export class SessionCache implements Iterable<Session> {
   flush(tm?: number): Session[] {
     const t = tm === undefined ? Math.floor(this.now()) : tm;
     checkSeconds("flush sessions", "tm", t);
-    const removed: Removal[] = [];
     const store = this.#store();
-    if (store.wouldFlush(t)) store.flush(t, removed);
+    if (store.wouldFlush(t)) store.flush(t, this.#out);
     this.#commit();
+    const removed = this.#take(this.#out);
     this.#notify(removed);
     return removed.map((removal) => removal.session);
   }
@@ -693,22 +707,19 @@ export class SessionCache implements Iterable<Session> {
     const removedAt = this.#removedWhileWaiting.get(keyString(request.version, request.id));
     if (removedAt !== undefined && removedAt > since) return undefined;
     const now = this.now();
-    const removed: Removal[] = [];
-    const r = this.#store().resumeExternal(input, request, now, removed);
+    const r = this.#store().resumeExternal(input, request, now, this.#out);
     this.#commit();
-    this.#notify(removed);
+    this.#notify(this.#take(this.#out));
     return r.session;
   }
 
-  /** The internal part of a lookup, committed; the request and the outcome. */
-  #lookupInternal(action: string, request: unknown) {
-    const req = readLookup(action, request);
+  /** The internal part of a lookup, committed, its callbacks run. */
+  #lookupInternal(req: LookupInput): Looked {
     const now = this.now();
-    const removed: Removal[] = [];
-    const looked = this.#store().lookup(req, now, removed);
+    const looked = this.#store().lookup(req, now, this.#out);
     this.#commit();
-    this.#notify(removed);
-    return { req, looked };
+    this.#notify(this.#take(this.#out));
+    return looked;
   }
 
   /**
@@ -759,7 +770,8 @@ export class SessionCache implements Iterable<Session> {
         `Cannot ${action}: signal must be an AbortSignal: received ${show(signal)}`,
       );
     }
-    const { req, looked } = this.#lookupInternal(action, request);
+    const req = readLookup(action, request);
+    const looked = this.#lookupInternal(req);
     const getSession = this.#getSession;
     if (!looked.consultExternal || getSession === undefined) return looked.session;
     const key = keyString(req.version, req.id);
@@ -820,7 +832,8 @@ export class SessionCache implements Iterable<Session> {
    */
   lookupSync(request: SessionLookup): Session | undefined {
     const action = "look up session synchronously";
-    const { req, looked } = this.#lookupInternal("look up session", request);
+    const req = readLookup("look up session", request);
+    const looked = this.#lookupInternal(req);
     const getSession = this.#getSession;
     if (!looked.consultExternal || getSession === undefined) return looked.session;
     // The internal miss is committed first: whatever getSession does to the
@@ -943,21 +956,19 @@ export class SessionCache implements Iterable<Session> {
       ? h.session
       : undefined;
     const now = this.now();
-    const removed: Removal[] = [];
-    const flushed: Removal[] = [];
     const store = this.#store();
     // With a flush budget: the rest of an unfinished automatic flush first.
-    store.continueFlush(removed);
+    store.continueFlush(this.#out);
     const newSession = store.handshakeCompleted(
       h.server,
       session,
       h.resumed,
       h.tls13,
       now,
-      removed,
-      flushed,
+      this.#out,
+      this.#outAfter,
     );
     this.#commit();
-    return this.#notify(removed, newSession, flushed);
+    return this.#notify(this.#take(this.#out), newSession, this.#take(this.#outAfter));
   }
 }
