@@ -4,7 +4,8 @@
  * refusals in the std grammar, an `"error"` listener added), then the store
  * and the ticket keys on a real local cluster of three masters started here
  * (`cluster-enabled yes`, created with `redis-cli --cluster create`):
- * sessions spread over the masters, two caches share them; and a master killed mid-run: lookups of its
+ * sessions spread over the masters, two caches share them, each period's
+ * ticket key is made once; and a master killed mid-run: lookups of its
  * slots miss, the others still hit, nothing hangs, and a restart brings its
  * slots back.
  *
@@ -18,6 +19,7 @@ import { createCluster } from "redis";
 import {
   nodeRedisClusterClient,
   RedisSessionStore,
+  RedisTicketKeys,
   type SessionStoreErrorContext,
 } from "../../redis.ts";
 import { type Session, SessionCache } from "../../mod.ts";
@@ -99,7 +101,7 @@ describe("nodeRedisClusterClient", () => {
 const skip = redisClusterSkipReason();
 if (skip !== undefined) console.warn(`SKIPPED (Redis Cluster): ${skip}`);
 
-describe("the store on a real Redis Cluster (3 masters)", {
+describe("the store and the ticket keys on a real Redis Cluster (3 masters)", {
   skip: skip ?? false,
 }, () => {
   let cluster: RedisCluster;
@@ -186,6 +188,24 @@ describe("the store on a real Redis Cluster (3 masters)", {
     // A store without the sealing key refuses the sealed values: misses, not errors.
     assert.equal(await a.hooks.getSession({ id: session(1000).id }), undefined);
     assert.equal(a.stats.rejected, 1);
+  });
+
+  it("RedisTicketKeys: each period's key is made once and read by every server; successive periods live on different masters", async () => {
+    const sources = [
+      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:" }),
+      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:" }),
+      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:" }),
+    ];
+    const owners = new Set<number>();
+    const base = Math.floor(Date.now() / 60_000);
+    for (let index = base; index < base + 12; index++) {
+      const period = { index, startMs: index * 60_000, endMs: (index + 1) * 60_000 };
+      const keys = await Promise.all(sources.map((s) => s.ticketKey(period)));
+      assert.equal(new Set(keys.map((k) => k.join())).size, 1, `period ${index}: one key`);
+      owners.add(await cluster.nodeOf(sources[0]!.redisKey(period)));
+    }
+    assert.equal(sources.reduce((n, s) => n + s.stats.created, 0), 12);
+    assert.ok(owners.size >= 2, `12 periods' keys all on master ${[...owners]}`);
   });
 
   it("a master killed mid-run: lookups of its slots miss at once, the others still hit, nothing hangs; restarted, its slots come back", async () => {
