@@ -15,7 +15,7 @@ import process from "node:process";
 import { constants } from "node:crypto";
 import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { type ServerProcess, startServerProcess } from "./_redis.ts";
+import { type RunResult, type ServerProcess, startServerProcess } from "./_redis.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CERT = readFileSync(join(HERE, "..", "fixtures", "test_only_cert.pem"));
@@ -285,18 +285,12 @@ export async function inOnePeriod<T>(
   throw new Error(`the steps never fit in one ${rotationMs} ms period`);
 }
 
-/** The outcome of {@link crossRounds}. */
-export interface Rounds {
+/** The outcome of {@link crossRounds}: `total` handshakes, of which `attempts` resumption attempts. */
+export interface Rounds extends RunResult {
   /** Resumption attempts (one per round that fit in one period). */
   readonly attempts: number;
-  readonly reused: number;
-  /** Handshakes that failed (error or timeout). */
-  readonly failed: number;
   /** Rounds run again because they ran into the next period. */
   readonly redone: number;
-  readonly fullMs: readonly number[];
-  readonly resumedMs: readonly number[];
-  readonly errors: readonly string[];
 }
 
 /**
@@ -354,5 +348,5 @@ export async function crossRounds(
     } else fullMs.push(second.ms);
     i++;
   }
-  return { attempts: n - failed, reused, failed, redone, fullMs, resumedMs, errors };
+  return { total: 2 * n, attempts: n - failed, reused, failed, redone, fullMs, resumedMs, errors };
 }
