@@ -372,6 +372,21 @@ export class TicketKeyRotation {
    * first clients already get tickets every server can open.
    *
    * @returns Whether a shared key is installed.
+   *
+   * @example A source that fails: `false`, and the rotation keeps trying
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TicketKeyRotation } from "@sesscache/openssl-session-cache/node";
+   *
+   * const errors: string[] = [];
+   * const rotation = new TicketKeyRotation({ ticketKey: () => Promise.reject(new Error("Redis is down")) }, {
+   *   onError: (error, { operation }) => void errors.push(`${operation}: ${(error as Error).message}`),
+   * });
+   * assert.equal(await rotation.ready(), false);
+   * assert.deepEqual(errors, ["fetch: Redis is down"]);
+   * assert.equal(rotation.status, "none"); // each server keeps its own key meanwhile
+   * rotation.stop();
+   * ```
    */
   ready(): Promise<boolean> {
     return this.#ready;
@@ -386,6 +401,21 @@ export class TicketKeyRotation {
    * @param server A `tls.Server` or `https.Server`.
    * @returns A handle: `detach()` stops installing keys on it; `warnings` says if they take no effect.
    * @throws {TypeError} If `server` has no `setTicketKeys` method, or is attached already.
+   *
+   * @example What attaching says on each runtime (no connection is made)
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createServer } from "node:tls";
+   * import { TicketKeyRotation } from "@sesscache/openssl-session-cache/node";
+   *
+   * const key = crypto.getRandomValues(new Uint8Array(48));
+   * const rotation = new TicketKeyRotation({ ticketKey: () => Promise.resolve(key) });
+   * const attached = rotation.attach(createServer());
+   * const expected = "Deno" in globalThis ? ["ignored"] : "Bun" in globalThis ? ["unsupported"] : [];
+   * assert.deepEqual(attached.warnings.map((w) => w.code), expected);
+   * attached.detach();
+   * rotation.stop();
+   * ```
    */
   attach(server: TicketKeyServer): AttachedTicketKeys {
     const action = "attach ticket keys";

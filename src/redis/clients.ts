@@ -92,6 +92,22 @@ export interface TicketKeyStoreClient {
  * {@linkcode SessionStoreClient} (for `RedisSessionStore`) and
  * {@linkcode TicketKeyStoreClient} (for `RedisTicketKeys`), so one adapted
  * client serves both.
+ *
+ * @example One adapted client for the store and the ticket keys
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   commandClient,
+ *   type RedisCommandClient,
+ *   RedisSessionStore,
+ *   RedisTicketKeys,
+ * } from "@sesscache/openssl-session-cache/redis";
+ *
+ * const client: RedisCommandClient = commandClient(async () => null);
+ * const store = new RedisSessionStore(client);
+ * const tickets = new RedisTicketKeys(client, { keys: [{ id: "k1", key: new Uint8Array(32) }] });
+ * assert.equal(store.stats.gets + tickets.stats.read, 0);
+ * ```
  */
 export interface RedisCommandClient extends SessionStoreClient, TicketKeyStoreClient {}
 

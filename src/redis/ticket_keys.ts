@@ -220,6 +220,24 @@ export class RedisTicketKeys {
    * @returns The key.
    * @throws {TypeError | RangeError} When the period is malformed (the promise rejects).
    * @throws {TicketKeyError} When Redis fails, times out, or holds a value that does not open.
+   *
+   * @example Redis down: a TicketKeyError naming the period, the client's error as its cause
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RedisTicketKeys, TicketKeyError } from "@sesscache/openssl-session-cache/redis";
+   *
+   * const down = new Error("connect ECONNREFUSED");
+   * const client = { get: () => Promise.reject(down), setIfAbsent: () => Promise.reject(down) };
+   * const source = new RedisTicketKeys(client, { keys: [{ id: "k1", key: new Uint8Array(32) }] });
+   * const period = { index: 3, startMs: 3000, endMs: 4000 };
+   * await assert.rejects(source.ticketKey(period), (error: unknown) => {
+   *   assert.ok(error instanceof TicketKeyError);
+   *   assert.equal(error.message, "Ticket key of period 3 unavailable: GET failed");
+   *   assert.equal(error.cause, down);
+   *   return true;
+   * });
+   * assert.equal(source.stats.errors, 1);
+   * ```
    */
   async ticketKey(period: RedisTicketKeyPeriod): Promise<Uint8Array> {
     const { index, startMs, endMs } = readPeriod("fetch ticket key", period);

@@ -26,7 +26,13 @@ import {
   type TicketKeySource,
   TicketKeyWarning,
 } from "../../node.ts";
-import { deferred, watchEscapes } from "../_hostile.ts";
+import {
+  countingReads,
+  deferred,
+  mostReads,
+  proxiedUint8Array,
+  watchEscapes,
+} from "../_hostile.ts";
 import { run, runtimeCommand } from "../_spawn.ts";
 import { CERT, KEY, RUNTIME } from "./_tls.ts";
 
@@ -658,6 +664,35 @@ describe("TicketKeyRotation refuses bad arguments (std grammar), and starts noth
       assert.equal(calls.length, 0, "the source was not called");
     });
   }
+
+  it("reads each option and the source's ticketKey once; a key handed as a Proxy or a thenable is taken as the source meant it", async () => {
+    const reported: unknown[] = [];
+    const options = countingReads<TicketKeyRotationOptions>({
+      rotationMs: 3_600_000,
+      prefetchMs: 1000,
+      retryMs: 10_000,
+      onError: (error) => void (error instanceof TicketKeyWarning || reported.push(error)),
+    });
+    const key = crypto.getRandomValues(new Uint8Array(48));
+    let answer: unknown = proxiedUint8Array(key);
+    const source = countingReads({ ticketKey: () => answer as Promise<Uint8Array> });
+    const rotation = new TicketKeyRotation(source.value, options.value);
+    try {
+      assert.equal(mostReads(source.reads), 1);
+      assert.equal(await rotation.ready(), false, "a Proxy of a Uint8Array is not one");
+      assert.match(String(reported[0]), /key must be a Uint8Array: received an object/);
+    } finally {
+      rotation.stop();
+    }
+    assert.equal(mostReads(options.reads), 1);
+    answer = { then: (resolve: (k: Uint8Array) => void) => resolve(key) };
+    const thenable = new TicketKeyRotation({ ticketKey: () => answer as Promise<Uint8Array> });
+    try {
+      assert.equal(await thenable.ready(), true);
+    } finally {
+      thenable.stop();
+    }
+  });
 
   it("attach() refuses what is not a server with setTicketKeys", () => {
     const rotation = new TicketKeyRotation(memorySource().source);

@@ -23,7 +23,7 @@ import {
   TicketKeyError,
   type TicketKeyStoreClient,
 } from "../../redis.ts";
-import { deferred, watchEscapes } from "../_hostile.ts";
+import { countingReads, deferred, mostReads, watchEscapes } from "../_hostile.ts";
 import { type RedisServer, redisSkipReason, startRedis } from "./_redis.ts";
 
 const HOUR = 3_600_000;
@@ -354,6 +354,19 @@ describe("RedisTicketKeys refuses bad arguments (std grammar)", () => {
       });
     });
   }
+
+  it("reads the client's methods, each option and each period once", async () => {
+    const { client } = mapClient();
+    const counted = countingReads(client);
+    const options = countingReads({ keys: SEAL, prefix: "p:", graceMs: 10, timeoutMs: 100 });
+    const source = new RedisTicketKeys(counted.value, options.value);
+    const p = countingReads(period(8));
+    await source.ticketKey(p.value);
+    source.redisKey(p.value);
+    assert.equal(mostReads(counted.reads), 1);
+    assert.equal(mostReads(options.reads), 1);
+    assert.equal(mostReads(p.reads), 2, "once per call");
+  });
 
   it("ticketKey() of a malformed period rejects (TypeError), sending nothing", async () => {
     const { client, calls } = mapClient();
