@@ -62,10 +62,13 @@ const skip = !isNode
   : (redisClusterSkipReason() ?? opensslSkipReason());
 if (skip !== undefined) console.warn(`SKIPPED (a fleet of Node servers): ${skip}`);
 
-const dir = mkdtempSync(join(tmpdir(), "fleet-test-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+// The session files of s_client, in a directory made at the first one (none when skipped).
+let dir: string | undefined;
 let files = 0;
-const sessionFile = () => join(dir, `s${files++}.pem`);
+const sessionFile = () =>
+  join(dir ??= mkdtempSync(join(tmpdir(), "fleet-test-")), `s${files++}.pem`);
+const removeDir = () => dir !== undefined && rmSync(dir, { recursive: true, force: true });
+after(removeDir);
 
 const SEAL_KEY_HEX = Array.from(
   crypto.getRandomValues(new Uint8Array(32)),
@@ -350,4 +353,4 @@ describe(
   },
 );
 
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+process.on("exit", removeDir);
