@@ -23,3 +23,4 @@
 
 export * from "./src/node/tls_server.ts";
 export * from "./src/node/tls_client_cache.ts";
+export * from "./src/node/ticket_key_rotation.ts";

@@ -30,3 +30,4 @@
 export * from "./src/redis/store.ts";
 export * from "./src/redis/clients.ts";
 export * from "./src/redis/errors.ts";
+export * from "./src/redis/ticket_keys.ts";

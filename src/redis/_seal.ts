@@ -56,6 +56,7 @@ function isAesGcmKey(key: unknown): boolean {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** A key ready for use: its id and the imported `CryptoKey`. */
 export interface SealingKey {
@@ -192,6 +193,21 @@ export async function unseal(
         sealed.subarray(IV_BYTES),
       ),
     );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The text of a GET reply, read once: a string, or bytes decoded as UTF-8;
+ * `undefined` for any other reply and for one longer than any value the
+ * store writes (checked before decoding anything).
+ */
+export function valueText(reply: unknown): string | undefined {
+  if (typeof reply === "string") return reply.length > MAX_VALUE_LENGTH ? undefined : reply;
+  if (!isUint8Array(reply) || byteLength(reply) > MAX_VALUE_LENGTH) return undefined;
+  try {
+    return decoder.decode(copyBytes(reply));
   } catch {
     return undefined;
   }

@@ -57,3 +57,40 @@ export class SessionStoreUnavailableError extends Error {
     this.name = "SessionStoreUnavailableError";
   }
 }
+
+/**
+ * Why a {@linkcode RedisTicketKeys} could not hand over a period's ticket
+ * key: a Redis call failed (`cause` holds the client's error) or missed its
+ * deadline, or the value in Redis does not open with any of the sealing
+ * keys. Never holds key bytes.
+ *
+ * @example The message names the period and what went wrong
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TicketKeyError } from "@sesscache/openssl-session-cache/redis";
+ *
+ * const error = new TicketKeyError(12, "GET timed out after 1000 ms");
+ * assert.equal(error.message, "Ticket key of period 12 unavailable: GET timed out after 1000 ms");
+ * assert.equal(error.period, 12);
+ * ```
+ */
+export class TicketKeyError extends Error {
+  /** The index of the period whose key was asked for. */
+  readonly period: number;
+
+  /**
+   * Makes the error for one failed request.
+   *
+   * @param period The index of the period.
+   * @param reason What went wrong.
+   * @param options `cause`: the client's error, if any.
+   */
+  constructor(period: number, reason: string, options?: { readonly cause?: unknown }) {
+    super(
+      `Ticket key of period ${period} unavailable: ${reason}`,
+      options && "cause" in options ? { cause: options.cause } : undefined,
+    );
+    this.name = "TicketKeyError";
+    this.period = period;
+  }
+}

@@ -33,7 +33,6 @@ import type { SessionLookup } from "../core/lookup.ts";
 import { hex, sameBytes } from "../_bytes.ts";
 import { report, settleWithin } from "../_async.ts";
 import {
-  byteLength,
   checkCount,
   checkDelayMs,
   checkFunction,
@@ -48,7 +47,7 @@ import {
 import type { SessionStoreClient } from "./clients.ts";
 import { SessionStoreTimeoutError, SessionStoreUnavailableError } from "./errors.ts";
 import { decodeRecord, encodeRecord } from "./_record.ts";
-import { importKeys, MAX_VALUE_LENGTH, seal, type SealingKey, unseal } from "./_seal.ts";
+import { importKeys, seal, type SealingKey, unseal, valueText } from "./_seal.ts";
 import { CircuitBreaker } from "./_breaker.ts";
 
 /** An AES-GCM key for {@linkcode RedisSessionStoreOptions.keys}. */
@@ -169,7 +168,6 @@ const DEFAULT_MAX_IN_FLIGHT = 64;
 const ACTION = "create session store";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 type Counts = { -readonly [K in keyof SessionStoreStats]: number };
 
@@ -656,21 +654,6 @@ export class RedisSessionStore {
     if (session === undefined) this.#stats.misses++;
     else this.#stats.hits++;
     return session;
-  }
-}
-
-/**
- * The text of a GET reply, read once: a string, or bytes decoded as UTF-8;
- * `undefined` for any other reply and for one longer than any value the
- * store writes (checked before decoding anything).
- */
-function valueText(reply: unknown): string | undefined {
-  if (typeof reply === "string") return reply.length > MAX_VALUE_LENGTH ? undefined : reply;
-  if (!isUint8Array(reply) || byteLength(reply) > MAX_VALUE_LENGTH) return undefined;
-  try {
-    return decoder.decode(copyBytes(reply));
-  } catch {
-    return undefined;
   }
 }
 

@@ -15,7 +15,8 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { Buffer } from "node:buffer";
-import { accessSync, constants, readFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
@@ -61,13 +62,13 @@ function installExitHook(): void {
   });
 }
 
-/** The path of `redis-server`, or undefined when it is not on PATH. */
-export function findRedisServer(): string | undefined {
-  const fromEnv = process.env["REDIS_SERVER"];
+/** The path of an executable on PATH (or in the environment variable `env`), or undefined. */
+function findExecutable(name: string, env: string): string | undefined {
+  const fromEnv = process.env[env];
   if (fromEnv) return fromEnv;
   for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
     if (dir === "") continue;
-    const candidate = join(dir, "redis-server");
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -76,6 +77,16 @@ export function findRedisServer(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The path of `redis-server`, or undefined when it is not on PATH. */
+export function findRedisServer(): string | undefined {
+  return findExecutable("redis-server", "REDIS_SERVER");
+}
+
+/** The path of `redis-cli` (Debian: redis-tools, which redis-server brings), or undefined. */
+export function findRedisCli(): string | undefined {
+  return findExecutable("redis-cli", "REDIS_CLI");
 }
 
 /**
@@ -168,7 +179,7 @@ async function waitReady(port: number, child: ChildProcess, deadlineMs = 5000): 
   );
 }
 
-function launch(path: string, port: number): ChildProcess {
+function launch(path: string, port: number, extraArgs: readonly string[] = []): ChildProcess {
   const child = spawn(path, [
     "--port",
     String(port),
@@ -186,6 +197,7 @@ function launch(path: string, port: number): ChildProcess {
     "warning",
     "--dir",
     process.env["TMPDIR"] ?? "/tmp",
+    ...extraArgs,
   ], { stdio: ["ignore", "ignore", "pipe"] });
   child.stderr?.on("data", () => {});
   live.add(child);
@@ -204,14 +216,26 @@ function exited(child: ChildProcess): Promise<void> {
  *
  * @throws When redis-server is missing or does not come up.
  */
-export async function startRedis(): Promise<RedisServer> {
+export function startRedis(): Promise<RedisServer> {
+  return startRedisWith(() => []);
+}
+
+/**
+ * Starts redis-server as {@link startRedis} does, with more arguments (made
+ * from its port, so that a cluster node gets its own config file); `restart()`
+ * uses the same ones.
+ */
+async function startRedisWith(
+  argsFor: (port: number) => readonly string[],
+): Promise<RedisServer> {
   const path = findRedisServer();
   if (path === undefined) throw new Error("redis-server is not installed");
   installExitHook();
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    let child = launch(path, port);
+    const extraArgs = argsFor(port);
+    let child = launch(path, port, extraArgs);
     try {
       await waitReady(port, child);
     } catch (error) {
@@ -235,7 +259,7 @@ export async function startRedis(): Promise<RedisServer> {
         // The port was ours a moment ago; retry briefly in case the kernel still holds it.
         let error: unknown;
         for (let i = 0; i < 20; i++) {
-          child = launch(path, port);
+          child = launch(path, port, extraArgs);
           try {
             await waitReady(port, child);
             return;
@@ -256,6 +280,171 @@ export async function startRedis(): Promise<RedisServer> {
     return server;
   }
   throw new Error(`could not start redis-server: ${lastError}`);
+}
+
+// ---- a Redis Cluster of real redis-server processes ------------------------------------------
+
+/**
+ * Why the Redis Cluster tests cannot run here (redis-server or redis-cli
+ * missing), or `undefined` when they can. Under CI a missing binary throws,
+ * so the suite fails instead of skipping.
+ */
+export function redisClusterSkipReason(): string | undefined {
+  const reason = redisSkipReason();
+  if (reason !== undefined) return reason;
+  const cli = findRedisCli();
+  if (cli !== undefined) {
+    const probe = spawnSync(cli, ["--version"], { encoding: "utf8", timeout: 5000 });
+    if (probe.status === 0) return undefined;
+  }
+  const why = "redis-cli is not installed (Debian: apt-get install -y redis-tools)";
+  if (process.env["CI"]) throw new Error(`CI: ${why}`);
+  return `${why}; Redis Cluster tests skipped`;
+}
+
+/** A Redis Cluster of masters (no replicas) on 127.0.0.1, started by a test. */
+export interface RedisCluster {
+  /** The masters, in the order `redis-cli --cluster create` got them. */
+  readonly nodes: readonly RedisServer[];
+  /** `{ url }` of every master, for node-redis `createCluster({ rootNodes })`. */
+  readonly rootNodes: readonly { readonly url: string }[];
+  /** The index in `nodes` of the master that owns `key`'s slot. */
+  nodeOf(key: string): Promise<number>;
+  /** Waits (at most `deadlineMs`) until every running node reports `cluster_state:<state>`. */
+  waitState(state: "ok" | "fail", deadlineMs?: number): Promise<void>;
+  /** Kills every node and removes the cluster's directory. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startRedisCluster}. */
+export interface RedisClusterOptions {
+  /** How many masters (at least 3, as redis-cli requires). Default 3. */
+  readonly masters?: number;
+  /** `cluster-node-timeout`, ms: how soon the others mark a dead master failed. Default 1000. */
+  readonly nodeTimeoutMs?: number;
+  /**
+   * `cluster-require-full-coverage`: with `true` (Redis' default) the whole
+   * cluster refuses commands once a master is marked failed; with `false`
+   * (the default here) the other masters keep serving their slots.
+   */
+  readonly fullCoverage?: boolean;
+}
+
+/** The `CLUSTER NODES` text of a node, parsed: port to slot ranges of each master. */
+async function slotRanges(port: number): Promise<Map<number, [number, number][]>> {
+  const reply = await rawCommand(port, ["CLUSTER", "NODES"]);
+  const ranges = new Map<number, [number, number][]>();
+  for (const line of reply.split("\n").slice(1)) {
+    const fields = line.trim().split(" ");
+    if (fields.length < 8 || !fields[2]!.includes("master")) continue;
+    const nodePort = Number(fields[1]!.split("@")[0]!.split(":").pop());
+    const own: [number, number][] = [];
+    for (const range of fields.slice(8)) {
+      if (range.startsWith("[")) continue; // a slot being migrated
+      const [from, to] = range.split("-").map(Number);
+      own.push([from!, to ?? from!]);
+    }
+    ranges.set(nodePort, own);
+  }
+  return ranges;
+}
+
+/**
+ * Starts a Redis Cluster: `masters` redis-server processes on free
+ * 127.0.0.1 ports (no persistence, `cluster-enabled yes`, each with its own
+ * `cluster-config-file` in a temporary directory), joined with `redis-cli
+ * --cluster create ... --cluster-yes`, then waits (bounded) for
+ * `cluster_state:ok`. A killed node restarted with `restart()` rejoins with
+ * its slots (from its config file), empty.
+ *
+ * @throws When a binary is missing, a node does not come up, or the cluster is not ok in time.
+ */
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 1000;
+  const fullCoverage = options.fullCoverage ?? false;
+  const cli = findRedisCli();
+  if (cli === undefined) throw new Error("redis-cli is not installed");
+  const dir = mkdtempSync(join(tmpdir(), "redis-cluster-"));
+  const nodes: RedisServer[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      nodes.push(
+        await startRedisWith((port) => {
+          const own = join(dir, String(port));
+          mkdirSync(own, { recursive: true });
+          return [
+            "--dir",
+            own,
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            `nodes-${port}.conf`,
+            "--cluster-node-timeout",
+            String(nodeTimeoutMs),
+            "--cluster-require-full-coverage",
+            fullCoverage ? "yes" : "no",
+          ];
+        }),
+      );
+    }
+    const created = spawnSync(cli, [
+      "--cluster",
+      "create",
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ], { encoding: "utf8", timeout: 20_000 });
+    if (created.status !== 0) {
+      throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+    }
+    const cluster: RedisCluster = {
+      nodes,
+      rootNodes: nodes.map((node) => ({ url: node.url })),
+      async nodeOf(key) {
+        const running = nodes.find((node) => node.running);
+        if (running === undefined) throw new Error("no cluster node is running");
+        const slot = Number((await running.command("CLUSTER", "KEYSLOT", key)).slice(1));
+        const ranges = await slotRanges(running.port);
+        for (const [port, own] of ranges) {
+          if (own.some(([from, to]) => slot >= from && slot <= to)) {
+            return nodes.findIndex((node) => node.port === port);
+          }
+        }
+        throw new Error(`no master owns slot ${slot}`);
+      },
+      async waitState(state, deadlineMs = 10_000) {
+        const until = Date.now() + deadlineMs;
+        let last = "";
+        while (Date.now() < until) {
+          const states = await Promise.all(
+            nodes.filter((node) => node.running).map(async (node) => {
+              try {
+                return /cluster_state:(\w+)/.exec(await node.command("CLUSTER", "INFO"))?.[1];
+              } catch (error) {
+                return String(error);
+              }
+            }),
+          );
+          last = states.join(", ");
+          if (states.every((s) => s === state)) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`cluster not ${state} within ${deadlineMs} ms: ${last}`);
+      },
+      stop,
+    };
+    await cluster.waitState("ok");
+    return cluster;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 // ---- TLS server processes sharing Redis (parent side; the child is tests/_redis_tls_proc.ts) ---
@@ -289,20 +478,36 @@ export interface TlsServerProcess {
 }
 
 /**
- * Starts one TLS server process (`node --import tsx tests/_redis_tls_proc.ts`) whose
- * SessionCache uses a RedisSessionStore on `redisUrl`. Resolves once it listens.
+ * A server child process that prints `{"ready":true,"port":N}` once it
+ * listens and answers one JSON command per stdin line
+ * (`{"seq":1,"cmd":"stats"}` → `{"seq":1,"result":…}`); it exits when stdin closes.
  */
-export async function startTlsServerProcess(
-  redisUrl: string,
-  extraEnv: Record<string, string> = {},
-): Promise<TlsServerProcess> {
+export interface ServerProcess {
+  /** Its port on 127.0.0.1. */
+  readonly port: number;
+  /** Whether it exited unexpectedly. */
+  readonly crashed: boolean;
+  /** Sends a command and resolves with its result. */
+  ask(cmd: string, arg?: unknown): Promise<unknown>;
+  /** Ends the process (closes its stdin; SIGKILL after 2 s). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node --import tsx <script>` (a file of tests/redis/) with `env`
+ * added to this process's environment; resolves once it listens. Always Node:
+ * the servers need Node's TLS session events and ticket keys, whatever
+ * runtime runs the tests.
+ */
+export async function startServerProcess(
+  script: string,
+  env: Record<string, string>,
+): Promise<ServerProcess> {
   installExitHook();
-  const child = spawn(process.execPath, [
-    "--import",
-    "tsx",
-    join(HERE, "_redis_tls_proc.ts"),
-  ], {
-    env: { ...process.env, REDIS_URL: redisUrl, ...extraEnv },
+  const node = "Deno" in globalThis || "Bun" in globalThis ? "node" : process.execPath;
+  const child = spawn(node, ["--import", "tsx", join(HERE, script)], {
+    cwd: join(HERE, "..", ".."),
+    env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "inherit"],
   });
   live.add(child);
@@ -314,7 +519,7 @@ export async function startTlsServerProcess(
   child.on("exit", (code, signal) => {
     live.delete(child);
     if (!stopping) crashed = true;
-    const error = new Error(`TLS server process exited (${code ?? signal})`);
+    const error = new Error(`server process ${script} exited (${code ?? signal})`);
     ready?.reject(error);
     for (const w of waiters.values()) w.reject(error);
     waiters.clear();
@@ -331,7 +536,7 @@ export async function startTlsServerProcess(
       try {
         msg = JSON.parse(line);
       } catch {
-        process.stderr.write(`[tls server] ${line}\n`);
+        process.stderr.write(`[${script}] ${line}\n`);
         continue;
       }
       if (msg.ready && msg.port !== undefined) ready?.resolve(msg.port);
@@ -346,17 +551,24 @@ export async function startTlsServerProcess(
   let seq = 0;
   const ask = (cmd: string, arg?: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`server process ${script} is not running`));
+        return;
+      }
       const id = ++seq;
       waiters.set(id, { resolve, reject });
       child.stdin!.write(JSON.stringify({ seq: id, cmd, arg }) + "\n");
     });
   const timer = setTimeout(
-    () => ready?.reject(new Error("TLS server process did not start in 20 s")),
+    () => ready?.reject(new Error(`server process ${script} did not start in 20 s`)),
     20_000,
   );
   let port: number;
   try {
     port = await portPromise;
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
   } finally {
     clearTimeout(timer);
   }
@@ -365,10 +577,7 @@ export async function startTlsServerProcess(
     get crashed() {
       return crashed;
     },
-    stats: () => ask("stats") as Promise<ServerProcessStats>,
-    remove: async (idHex) => void await ask("remove", idHex),
-    setTimeout: async (seconds) => void await ask("timeout", seconds),
-    setMode: async (mode) => void await ask("mode", mode),
+    ask,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       stopping = true;
@@ -378,6 +587,31 @@ export async function startTlsServerProcess(
       await gone;
       clearTimeout(kill);
     },
+  };
+}
+
+/**
+ * Starts one TLS server process (`node --import tsx tests/_redis_tls_proc.ts`) whose
+ * SessionCache uses a RedisSessionStore on `redisUrl`. Resolves once it listens.
+ */
+export async function startTlsServerProcess(
+  redisUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<TlsServerProcess> {
+  const proc = await startServerProcess("_redis_tls_proc.ts", {
+    REDIS_URL: redisUrl,
+    ...extraEnv,
+  });
+  return {
+    port: proc.port,
+    get crashed() {
+      return proc.crashed;
+    },
+    stats: () => proc.ask("stats") as Promise<ServerProcessStats>,
+    remove: async (idHex) => void await proc.ask("remove", idHex),
+    setTimeout: async (seconds) => void await proc.ask("timeout", seconds),
+    setMode: async (mode) => void await proc.ask("mode", mode),
+    stop: () => proc.stop(),
   };
 }
 
