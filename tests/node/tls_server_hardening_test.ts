@@ -119,11 +119,26 @@ describe(`attachSessionCache reports a setup where the cache is not consulted, o
       const c = await connectOnce(port, session === undefined ? {} : { session });
       session = c.sessions.at(-1) ?? session;
     }
+    // A client that asks for no ticket gets a session id, and the cache serves it.
+    const noTicket = { secureOptions: constants.SSL_OP_NO_TICKET };
+    let idSession: Buffer | undefined;
+    let reused = 0;
+    for (let i = 0; i < 3; i++) {
+      const c = await connectOnce(port, { session: idSession, tls: noTicket });
+      idSession = c.sessions.at(-1) ?? idSession;
+      if (c.reused) reused++;
+    }
     const { codes, others } = sortReports(reported);
     assert.deepEqual(others, []);
     assert.deepEqual(codes, [onNode ? "tickets" : "runtime"]);
-    assert.equal(attached.status, "inactive");
-    if (onNode) assert.match(String(reported[0]), /SSL_OP_NO_TICKET/);
+    if (onNode) {
+      assert.equal(attached.status, "limited", "ticketless TLS 1.2 clients still use the cache");
+      assert.match(String(reported[0]), /SSL_OP_NO_TICKET/);
+      assert.equal(reused, 2);
+      assert.equal(cache.stats.hits, 2, "the ticketless client resumed from the cache");
+    } else {
+      assert.equal(attached.status, "inactive");
+    }
   });
 
   it("Node's defaults (tickets on, TLS 1.3 allowed): two warnings, each reported once", async () => {
@@ -136,7 +151,7 @@ describe(`attachSessionCache reports a setup where the cache is not consulted, o
     const { codes, others } = sortReports(reported);
     assert.deepEqual(others, []);
     assert.deepEqual(codes, onNode ? ["tickets", "tls13"] : ["runtime"]);
-    assert.equal(attached.status, "inactive");
+    assert.equal(attached.status, onNode ? "limited" : "inactive");
   });
 
   it("TLS 1.3 allowed without tickets: limited (TLS 1.2 clients only)", { skip: nodeOnly }, () => {
@@ -166,7 +181,7 @@ describe(`attachSessionCache reports a setup where the cache is not consulted, o
     server.setSecureContext({ key: KEY, cert: CERT, maxVersion: "TLSv1.2" }); // tickets on
     for (let i = 0; i < 3; i++) await connectOnce(port);
     assert.deepEqual(sortReports(reported).codes, ["tickets"], "reported once");
-    assert.equal(attached.status, "inactive");
+    assert.equal(attached.status, "limited");
   });
 
   it("found at the first connection: a TLS 1.3 handshake on a server attached as TLS 1.2", {
