@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ALL_RUNTIMES = ["deno", "bun", "node"];
+const NODE_CONCURRENCY = 2;
 const DEFAULT_TIMEOUT_MS = 8 * 60 * 1000;
 // Bun's default per-test timeout is 5 s; Node and Deno have none. Property and TLS tests can
 // take longer, so give Bun a generous one (the per-runtime timeout still bounds the whole run).
@@ -124,6 +125,25 @@ function selectFiles(options) {
   return [...new Set(files)];
 }
 
+/**
+ * The escape guard, preloaded into every test process of every runtime: it records any unhandled
+ * rejection or uncaught exception of the whole process (not only of a test), one JSON line
+ * `{ pid, escaped }` per process, and the run fails if anything escaped or no process reported.
+ */
+const GUARD = existsSync(join(ROOT, "tests", "_escape_guard.ts")) ? "./tests/_escape_guard.ts" : "";
+
+/** What the guard's processes wrote: how many reported, and everything that escaped. */
+function readGuard(file) {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return { processes: 0, escaped: [] };
+  }
+  const reports = text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+  return { processes: reports.length, escaped: reports.flatMap((r) => r.escaped) };
+}
+
 function bin(name) {
   const local = join(ROOT, "node_modules", ".bin", name);
   if (existsSync(local)) return local;
@@ -138,7 +158,8 @@ function commandFor(runtime, files, options, report) {
   switch (runtime) {
     case "deno": {
       const docPaths = withDocTests ? DOC_TEST_PATHS.filter((p) => existsSync(join(ROOT, p))) : [];
-      const args = ["test", "-A"];
+      // --parallel: one test file per core at a time (two here), as Node's runner does below.
+      const args = ["test", "-A", "--parallel", ...(GUARD ? [`--preload=${GUARD}`] : [])];
       if (docPaths.length > 0) args.push("--doc");
       if (options.name !== "") args.push(`--filter=${options.name}`);
       args.push(`--junit-path=${join(report, "deno.xml")}`, ...relFiles, ...docPaths);
@@ -150,6 +171,7 @@ function commandFor(runtime, files, options, report) {
         args: [
           "test",
           `--timeout=${BUN_PER_TEST_TIMEOUT_MS}`,
+          ...(GUARD ? ["--preload", GUARD] : []),
           ...(options.name !== "" ? [`--test-name-pattern=${options.name}`] : []),
           ...relFiles,
         ],
@@ -160,7 +182,10 @@ function commandFor(runtime, files, options, report) {
         args: [
           "--import",
           "tsx",
+          ...(GUARD ? ["--import", GUARD] : []),
           "--test",
+          // Two files at a time: most of the slow ones wait on sockets and child processes.
+          `--test-concurrency=${NODE_CONCURRENCY}`,
           "--test-reporter=spec",
           ...(options.name !== "" ? [`--test-name-pattern=${options.name}`] : []),
           ...relFiles,
@@ -281,9 +306,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-function run(runtime, cmd, args, timeoutMs) {
+function run(runtime, cmd, args, timeoutMs, guardFile) {
   return new Promise((resolvePromise) => {
     const env = { ...process.env };
+    if (guardFile !== undefined) env.ESCAPE_GUARD_FILE = guardFile;
+    else delete env.ESCAPE_GUARD_FILE;
     // Keep CI logs readable: no colour codes when our own output is not a terminal.
     if (!process.stdout.isTTY && env.FORCE_COLOR === undefined) env.NO_COLOR = "1";
     delete env.NODE_TEST_CONTEXT; // would make a nested `node --test` report to its parent
@@ -343,7 +370,9 @@ async function main() {
         .join(" ");
       console.log(`\n=== ${runtime}: ${shown}\n`);
       const started = Date.now();
-      const outcome = await run(runtime, cmd, args, options.timeoutMs);
+      const guardFile = GUARD ? join(report, `${runtime}-escapes.jsonl`) : undefined;
+      const outcome = await run(runtime, cmd, args, options.timeoutMs, guardFile);
+      const guard = guardFile === undefined ? undefined : readGuard(guardFile);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const summary = parseSummary(runtime, outcome.output);
       const leaves = runtime === "deno" ? parseDenoJunit(join(report, "deno.xml")) : undefined;
@@ -357,6 +386,13 @@ async function main() {
       if (summary === undefined) problems.push("printed no summary line");
       if (counts.passed + counts.failed === 0) problems.push("ran no test");
       if (counts.failed > 0) problems.push(`${counts.failed} failed`);
+      if (guard !== undefined && guard.processes === 0) {
+        problems.push("the escape guard (tests/_escape_guard.ts) did not report");
+      }
+      if (guard !== undefined && guard.escaped.length > 0) {
+        problems.push(`${guard.escaped.length} unhandled rejection(s) or uncaught exception(s)`);
+        console.error(`\ntest_all: escaped in the ${runtime} run:\n${guard.escaped.join("\n")}`);
+      }
       // A runtime that went wrong without a failing test (crash, type error, timeout, no tests)
       // still counts as one failure, so the summed line never reads "0 failed" on a red run.
       const failed = problems.length > 0 && counts.failed === 0 ? 1 : counts.failed;

@@ -1,12 +1,16 @@
 /**
- * Preloaded into a test process by tests/no_escape_test.ts (`node --import`,
- * `deno test --preload`, `bun test --preload`): watches the whole process
- * for unhandled rejections and uncaught exceptions (Node's and Bun's
- * `process` events, and the global `unhandledrejection` and `error` events
- * that Deno's test runner dispatches), and when the process exits appends
- * one JSON line `{ pid, escaped }` to the file named by `ESCAPE_GUARD_FILE`,
- * and makes the exit code 1 if anything escaped. (Bun's and Deno's test
- * runners also fail the test run themselves on an unhandled rejection.)
+ * Preloaded into every test process by scripts/test_all.mjs, and into the
+ * control run of tests/no_escape_test.ts (`node --import`, `deno test
+ * --preload`, `bun test --preload`): watches the whole process for unhandled
+ * rejections and uncaught exceptions (Node's and Bun's `process` events, and
+ * the global `unhandledrejection` and `error` events that Deno's test runner
+ * dispatches), even those that happen between tests or after the last one.
+ * When the process exits it appends one JSON line `{ pid, escaped }` to the
+ * file named by `ESCAPE_GUARD_FILE`, and makes the exit code 1 if anything
+ * escaped; test_all fails the runtime's run then, or when no process
+ * reported. (Bun's and Deno's test runners also fail the run themselves on
+ * an unhandled rejection.) It marks the process with
+ * `globalThis[Symbol.for("sesscache.escapeGuard")]`.
  *
  * @module
  */
@@ -15,6 +19,7 @@ import { appendFileSync } from "node:fs";
 import process from "node:process";
 
 const file = process.env["ESCAPE_GUARD_FILE"];
+(globalThis as Record<symbol, unknown>)[Symbol.for("sesscache.escapeGuard")] = true;
 const escaped: string[] = [];
 let written = false;
 

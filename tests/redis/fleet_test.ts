@@ -56,9 +56,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isNode = !("Deno" in globalThis) && !("Bun" in globalThis);
 const skip = !isNode
   ? "runs once, under the Node runner: the fleet's servers are Node processes, and so is the client that measures them"
-  : process.env["ESCAPE_GUARD_FILE"] !== undefined
-  // tests/no_escape_test.ts watches this process; the library runs in the server processes.
-  ? "the library runs in the fleet's server processes, which the escape guard does not watch"
   : (redisClusterSkipReason() ?? opensslSkipReason());
 if (skip !== undefined) console.warn(`SKIPPED (a fleet of Node servers): ${skip}`);
 
