@@ -105,18 +105,27 @@ export async function settleHeap(): Promise<void> {
 
 /**
  * Identifies the library code a run measured: an FNV-1a hash of every
- * `src/*.ts` file, and the time of the newest change. Reports from runs of
- * different code then never get mixed up.
+ * `.ts` file under `src/` (by path, in sorted order), and the time of the
+ * newest change. Reports from runs of different code then never get mixed
+ * up.
  */
 export function srcFingerprint(): string {
   try {
-    const dir = fileURLToPath(new URL("../src/", import.meta.url));
+    const root = fileURLToPath(new URL("../src/", import.meta.url));
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(root + dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(`${dir}${entry.name}/`);
+        else if (entry.name.endsWith(".ts")) files.push(dir + entry.name);
+      }
+    };
+    walk("");
     let h = 0x811c9dc5;
     let newest = 0;
-    for (const name of readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) {
-      const text = readFileSync(dir + name, "utf8");
+    for (const name of files.sort()) {
+      const text = name + "\0" + readFileSync(root + name, "utf8");
       for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-      newest = Math.max(newest, statSync(dir + name).mtimeMs);
+      newest = Math.max(newest, statSync(root + name).mtimeMs);
     }
     return `${(h >>> 0).toString(16).padStart(8, "0")} (newest change ${
       new Date(newest).toISOString()

@@ -23,10 +23,11 @@ import { libsslServerWorkload, wantsLibssl } from "./_libssl.ts";
 import type { Timing } from "./_measure.ts";
 import { type MemoryResult, memoryWorkload } from "./_memory.ts";
 import { type OutOfOrderResult, outOfOrderWorkload } from "./_out_of_order.ts";
+import { type PauseResult, pauseWorkload } from "./_pause.ts";
 import { type ServerResult, serverWorkload } from "./_server.ts";
 
 /** The workloads, by the names `--only` accepts. */
-export const WORKLOADS = ["server", "flush", "ooo", "memory", "core"] as const;
+export const WORKLOADS = ["server", "flush", "ooo", "memory", "core", "pause"] as const;
 export type Workload = typeof WORKLOADS[number];
 
 /** Options of {@linkcode runBenchmarks}. */
@@ -67,6 +68,8 @@ export interface BenchReport {
   readonly outOfOrder: readonly OutOfOrderResult[];
   readonly memory: readonly MemoryResult[];
   readonly coreShell: readonly CoreShellResult[];
+  /** Cohort flushes, the flush budget and old values (absent in reports of older runs). */
+  readonly pause?: PauseResult;
 }
 
 /** Sizes and timings of a full run and of a smoke run. */
@@ -95,6 +98,17 @@ export function plan(smoke: boolean) {
       ooo: { sizes: [1000], timing: () => t(1, 2, 2), singleShotFrom: Infinity },
       memory: { sizes: [1000], isolate: false },
       core: { sizes: [1000], batch: 256, timing: t(1, 2, 3) },
+      pause: {
+        n: 2048,
+        cohort: 256,
+        samples: 3,
+        budget: 20,
+        oldN: 1000,
+        oldDistances: [10, 100],
+        oldSamples: 2,
+        heldN: 500,
+        heldDistances: [1000],
+      },
     }
     : {
       agreementAdds: 10_000,
@@ -118,6 +132,17 @@ export function plan(smoke: boolean) {
       },
       memory: { sizes: [1e5, 1e6] },
       core: { sizes: [1e5], batch: 4096, timing: t(300, 12, 10_000) },
+      pause: {
+        n: 1_000_000,
+        cohort: 5000,
+        samples: 21,
+        budget: 1000,
+        oldN: 1_000_000,
+        oldDistances: [10, 100, 1000, 10_000],
+        oldSamples: 15,
+        heldN: 10_000,
+        heldDistances: [1e4, 1e5, 1e6],
+      },
     };
 }
 
@@ -167,6 +192,10 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     ? await coreShellWorkload(kinds, { ...p.core, sizes: fit(p.core.sizes), log })
     : [];
 
+  const pause = only.has("pause") && p.pause.n <= max
+    ? await pauseWorkload(kinds, { ...p.pause, log })
+    : undefined;
+
   return {
     env: {
       runtime: runtimeVersion(),
@@ -189,5 +218,6 @@ export async function runBenchmarks(options: BenchOptions = {}): Promise<BenchRe
     outOfOrder,
     memory,
     coreShell,
+    ...(pause && { pause }),
   };
 }

@@ -8,7 +8,7 @@
  *
  * Flags:
  *   --smoke              tiny sizes, minimal timing (checks everything runs)
- *   --only=a,b           workloads: server, flush, ooo, memory, core
+ *   --only=a,b           workloads: server, flush, ooo, memory, core, pause
  *   --impls=a,b          implementations by name fragment (sessioncache,
  *                        core, naive, ttlcache, lru-cache, quick-lru, map,
  *                        libssl: OpenSSL 3.3.2 through bench/libssl/driver.c,

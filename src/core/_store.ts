@@ -573,6 +573,8 @@ export class Store {
   ): Session | undefined {
     const mode = this.mode;
     const bit = server ? SESS_CACHE_SERVER : SESS_CACHE_CLIENT;
+    // With a flush budget: the rest of an unfinished automatic flush first.
+    const spent = this.#continueFlush(removed);
     let newSession: Session | undefined;
     if (!server && tls13) {
       // A TLS 1.3 client's ticket is used once: SSL_CTX_remove_session.
@@ -589,7 +591,7 @@ export class Store {
       const good = this.counters[server ? ACCEPT_GOOD : CONNECT_GOOD]!;
       if ((mode & SESS_CACHE_NO_AUTO_CLEAR) === 0 && (mode & bit) !== 0 && (good & 0xff) === 0xff) {
         // OpenSSL 3.3 passes time(NULL) here: whole seconds.
-        this.#autoFlush(Math.floor(now), flushed);
+        this.#autoFlush(Math.floor(now), flushed, spent);
       }
     }
     if (server) this.bump(ACCEPT_GOOD);
@@ -600,22 +602,39 @@ export class Store {
     return newSession;
   }
 
-  /** The automatic flush, under the flush budget when one is set. */
-  #autoFlush(tm: number, out: Removal[]): void {
+  /**
+   * The automatic flush, under the flush budget when one is set: one
+   * handshake removes at most the budget, the continuation of an earlier
+   * flush (`spent`) included; what is left waits for the next handshakes.
+   */
+  #autoFlush(tm: number, out: Removal[], spent: number): void {
     const budget = this.settings[FLUSH_BUDGET]!;
-    const left = this.flush(tm, out, budget);
-    this.set(PENDING_FLUSH, left ? tm : -1);
+    if (budget === 0) {
+      this.flush(tm, out);
+      return;
+    }
+    const pending = this.settings[PENDING_FLUSH]!;
+    if (spent >= budget) {
+      // This handshake's budget is spent: the later flush time waits instead.
+      this.set(PENDING_FLUSH, Math.max(pending, tm));
+      return;
+    }
+    const left = this.flush(Math.max(pending, tm), out, budget - spent);
+    this.set(PENDING_FLUSH, left ? Math.max(pending, tm) : -1);
   }
 
   /**
    * With a flush budget: goes on with an automatic flush the budget left
-   * unfinished (called for every completed handshake).
+   * unfinished (at the start of every completed handshake). Returns how
+   * many sessions it removed.
    */
-  continueFlush(out: Removal[]): void {
+  #continueFlush(out: Removal[]): number {
     const tm = this.settings[PENDING_FLUSH]!;
-    if (tm < 0) return;
+    if (tm < 0) return 0;
+    const before = out.length;
     const left = this.flush(tm, out, this.settings[FLUSH_BUDGET]!);
     if (!left) this.set(PENDING_FLUSH, -1);
+    return out.length - before;
   }
 }
 

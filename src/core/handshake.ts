@@ -131,8 +131,6 @@ export function handshakeCompleted(
   const flushed: Removal[] = [];
   const t = transition(s, (store) => {
     removed.length = flushed.length = 0;
-    // With a flush budget: the rest of an unfinished automatic flush first.
-    store.continueFlush(removed);
     return store.handshakeCompleted(
       h.server,
       h.session,

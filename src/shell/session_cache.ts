@@ -133,9 +133,11 @@ export interface SessionCacheOptions {
    */
   readonly onError?: (error: unknown) => void;
   /**
-   * Most sessions one automatic flush removes; the rest go in the following
-   * completed handshakes, up to as many each. Default 0: no limit, as in
-   * OpenSSL. A deliberate deviation when set, to bound the pause a flush
+   * Most expired sessions one completed handshake removes: its automatic
+   * flush stops there, and the following handshakes remove the rest, up to
+   * as many each (a handshake that goes on with an unfinished flush and is
+   * also due for the next one still removes at most that many; the later
+   * flush time is kept). Default 0: no limit, as in OpenSSL. A deliberate deviation when set, to bound the pause a flush
    * causes: the sessions OpenSSL's flush (every 255 handshakes) would remove
    * at once leave over several handshakes instead, with their remove
    * callbacks then; until they have, `stats.number` is higher, an add may
@@ -957,8 +959,6 @@ export class SessionCache implements Iterable<Session> {
       : undefined;
     const now = this.now();
     const store = this.#store();
-    // With a flush budget: the rest of an unfinished automatic flush first.
-    store.continueFlush(this.#out);
     const newSession = store.handshakeCompleted(
       h.server,
       session,

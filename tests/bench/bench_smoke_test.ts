@@ -97,6 +97,27 @@ describe("benchmarks (smoke mode)", () => {
     for (const m of report.memory.filter((x) => x.skipped === undefined)) {
       assert.ok(Number.isFinite(m.bytesPerSession), `${m.impl}: memory`);
     }
+    // Cohort flushes remove exactly one cohort; the budget bounds what one handshake removes.
+    const pause = report.pause!;
+    for (const f of pause.flush.filter((x) => x.skipped === undefined)) {
+      assert.equal(f.removed, pause.cohort, `${f.impl}: a cohort flush removed ${f.removed}`);
+    }
+    assert.ok(pause.flush.some((f) => f.impl === "SessionCache" && f.skipped === undefined));
+    const [unbounded, budgeted] = pause.budget;
+    assert.equal(
+      unbounded!.maxRemoved,
+      pause.cohort,
+      "without a budget one flush takes the cohort",
+    );
+    assert.equal(
+      budgeted!.maxRemoved,
+      budgeted!.budget,
+      "with one, a handshake removes at most it",
+    );
+    for (const r of pause.oldReads) assert.ok(r.back.count > 0 && Number.isFinite(r.back.p50));
+    for (const h of pause.held.filter((x) => x.skipped === undefined)) {
+      assert.ok(Number.isFinite(h.bytes), "held memory is a number");
+    }
     // The libssl row is there, measured, or skipped with the reason when there is no driver.
     const libssl = report.server.filter((s) => s.impl === LIBSSL_IMPL);
     assert.equal(libssl.length, 1);
@@ -104,6 +125,7 @@ describe("benchmarks (smoke mode)", () => {
     const text = renderReport(report);
     assert.match(text, /## 1\. Server workload/);
     assert.match(text, /## Correctness before timing/);
+    assert.match(text, /## 6\. Pauses and old values/);
   });
 });
 
