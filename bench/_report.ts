@@ -6,7 +6,6 @@
  */
 
 import type { BenchReport } from "./_run.ts";
-import type { ServerResult } from "./_server.ts";
 
 const SHELL = "SessionCache";
 const CORE = "core";
