@@ -79,9 +79,11 @@ if (env["REDIS_CLUSTER"]) {
 }
 
 const keys = [{ id: "fleet-test", key: sealKey }];
-const store = new RedisSessionStore(client, { prefix: PREFIX, sidCtx: SID_CTX, keys });
+// A loaded CI machine misses the 50 ms production default now and then; a dead Redis fails at once.
+const timeoutMs = Number(env["STORE_TIMEOUT_MS"] ?? 2000);
+const store = new RedisSessionStore(client, { prefix: PREFIX, sidCtx: SID_CTX, keys, timeoutMs });
 const cache = new SessionCache({ ...store.hooks, timeout: 300 });
-const tickets = new RedisTicketKeys(client, { prefix: PREFIX, keys });
+const tickets = new RedisTicketKeys(client, { prefix: PREFIX, keys, timeoutMs });
 const errors: string[] = [];
 const rotation = new TicketKeyRotation(tickets, {
   rotationMs: Number(env["ROTATION_MS"] ?? 2000),

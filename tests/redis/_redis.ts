@@ -80,6 +80,16 @@ function findExecutable(name: string, env: string): string | undefined {
 }
 
 /** The path of `redis-server`, or undefined when it is not on PATH. */
+/**
+ * The deadline the tests give every Redis call of a store or ticket source
+ * that talks to a real, healthy Redis. The stores' 50 ms default is a
+ * production latency budget; a loaded two-core CI machine running three
+ * runtimes' suites misses it now and then (a SET that lands but is counted
+ * as timed out), and tests that count outcomes must not depend on that.
+ * Tests about deadlines set their own `timeoutMs`.
+ */
+export const HEALTHY_REDIS_TIMEOUT_MS = 2000;
+
 export function findRedisServer(): string | undefined {
   return findExecutable("redis-server", "REDIS_SERVER");
 }

@@ -24,7 +24,13 @@ import {
 } from "../../redis.ts";
 import { type Session, SessionCache } from "../../mod.ts";
 import { countingReads, mostReads } from "../_hostile.ts";
-import { median, type RedisCluster, redisClusterSkipReason, startRedisCluster } from "./_redis.ts";
+import {
+  HEALTHY_REDIS_TIMEOUT_MS,
+  median,
+  type RedisCluster,
+  redisClusterSkipReason,
+  startRedisCluster,
+} from "./_redis.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SEAL = [{ id: "k1", key: new Uint8Array(32).fill(5) }];
@@ -105,6 +111,7 @@ describe("the store and the ticket keys on a real Redis Cluster (3 masters)", {
   skip: skip ?? false,
 }, () => {
   let cluster: RedisCluster;
+  const T = HEALTHY_REDIS_TIMEOUT_MS;
   const clients: { destroy(): void }[] = [];
   const connect = async () => {
     const client = createCluster({
@@ -139,7 +146,11 @@ describe("the store and the ticket keys on a real Redis Cluster (3 masters)", {
   });
 
   it("sessions spread over the three masters: each SET, GET and DEL goes to the master of its key's slot", async () => {
-    const store = new RedisSessionStore(await connect(), { prefix: "spread:", sidCtx: "c" });
+    const store = new RedisSessionStore(await connect(), {
+      prefix: "spread:",
+      sidCtx: "c",
+      timeoutMs: T,
+    });
     const sessions = Array.from({ length: 60 }, (_, i) => session(i));
     await Promise.all(sessions.map((s) => store.hooks.onNewSession(s)));
     const sizes = await Promise.all(
@@ -161,13 +172,19 @@ describe("the store and the ticket keys on a real Redis Cluster (3 masters)", {
 
   it("two SessionCaches (two servers) share sessions through the cluster", async () => {
     const [a, b] = [
-      new RedisSessionStore(await connect(), { prefix: "share:", sidCtx: "c" }),
-      new RedisSessionStore(await connect(), { prefix: "share:", sidCtx: "c", keys: SEAL }),
+      new RedisSessionStore(await connect(), { prefix: "share:", sidCtx: "c", timeoutMs: T }),
+      new RedisSessionStore(await connect(), {
+        prefix: "share:",
+        sidCtx: "c",
+        keys: SEAL,
+        timeoutMs: T,
+      }),
     ];
     const sealed = new RedisSessionStore(await connect(), {
       prefix: "share:",
       sidCtx: "c",
       keys: SEAL,
+      timeoutMs: T,
     });
     const cacheA = new SessionCache({ ...sealed.hooks });
     const cacheB = new SessionCache({ ...b.hooks });
@@ -192,9 +209,9 @@ describe("the store and the ticket keys on a real Redis Cluster (3 masters)", {
 
   it("RedisTicketKeys: each period's key is made once and read by every server; successive periods live on different masters", async () => {
     const sources = [
-      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:" }),
-      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:" }),
-      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:" }),
+      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:", timeoutMs: T }),
+      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:", timeoutMs: T }),
+      new RedisTicketKeys(await connect(), { keys: SEAL, prefix: "tk:", timeoutMs: T }),
     ];
     const owners = new Set<number>();
     const base = Math.floor(Date.now() / 60_000);
@@ -213,6 +230,7 @@ describe("the store and the ticket keys on a real Redis Cluster (3 masters)", {
     const store = new RedisSessionStore(await connect(), {
       prefix: "kill:",
       sidCtx: "c",
+      timeoutMs: T, // a dead master's commands fail at once (no offline queue), not at the deadline
       onError: (_error, context) => void errors.push(context),
     });
     const sessions = Array.from({ length: 90 }, (_, i) => session(2000 + i));

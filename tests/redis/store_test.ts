@@ -24,6 +24,7 @@ import { fcParams } from "../_fc.ts";
 import {
   crossRounds,
   handshake,
+  HEALTHY_REDIS_TIMEOUT_MS,
   median,
   type RedisServer,
   redisSkipReason,
@@ -604,7 +605,13 @@ describe("RedisSessionStore against a real redis-server", () => {
   };
   const storeOn = async (options: RedisSessionStoreOptions = {}) => {
     const client = await open();
-    return { client, store: new RedisSessionStore(nodeRedisClient(client), options) };
+    return {
+      client,
+      store: new RedisSessionStore(nodeRedisClient(client), {
+        timeoutMs: HEALTHY_REDIS_TIMEOUT_MS,
+        ...options,
+      }),
+    };
   };
 
   before(async () => {

@@ -24,7 +24,12 @@ import {
   type TicketKeyStoreClient,
 } from "../../redis.ts";
 import { countingReads, deferred, mostReads, watchEscapes } from "../_hostile.ts";
-import { type RedisServer, redisSkipReason, startRedis } from "./_redis.ts";
+import {
+  HEALTHY_REDIS_TIMEOUT_MS,
+  type RedisServer,
+  redisSkipReason,
+  startRedis,
+} from "./_redis.ts";
 
 const HOUR = 3_600_000;
 const SEAL = [{ id: "k1", key: new Uint8Array(32).fill(7) }];
@@ -402,8 +407,16 @@ describe("RedisTicketKeys against a real redis-server", { skip: skip ?? false },
 
   it("two processes' sources share each period's key; Redis drops it graceMs after the period", async () => {
     const [ca, cb] = [await open(), await open()];
-    const a = new RedisTicketKeys(nodeRedisClient(ca), { keys: SEAL, graceMs: 5000 });
-    const b = new RedisTicketKeys(nodeRedisClient(cb), { keys: SEAL, graceMs: 5000 });
+    const a = new RedisTicketKeys(nodeRedisClient(ca), {
+      keys: SEAL,
+      graceMs: 5000,
+      timeoutMs: HEALTHY_REDIS_TIMEOUT_MS,
+    });
+    const b = new RedisTicketKeys(nodeRedisClient(cb), {
+      keys: SEAL,
+      graceMs: 5000,
+      timeoutMs: HEALTHY_REDIS_TIMEOUT_MS,
+    });
     const index = Math.floor(Date.now() / HOUR);
     const [ka, kb] = await Promise.all([a.ticketKey(period(index)), b.ticketKey(period(index))]);
     assert.equal(hexOf(ka), hexOf(kb));
