@@ -21,7 +21,7 @@ export function exactMicros(t: number): bigint {
   const s = Math.floor(t);
   return BigInt(s) * 1000000n + BigInt(Math.round((t - s) * 1e6));
 }
-import type { CacheState } from "../core.ts";
+import { type CacheState, MAX_TIME } from "../core.ts";
 
 function fail(where: string, what: string): never {
   throw new Error(`invariant broken: ${where}: ${what}`);
@@ -72,6 +72,9 @@ export function checkEntries(E: Entries, live: readonly number[]): void {
           E.expMicro[e]
         } µs != time + timeout ${sec} s ${micro} µs`,
       );
+    }
+    for (const [name, t] of [["time", E.time[e]!], ["timeout", E.timeout[e]!]] as const) {
+      if (!(t >= 0 && t <= MAX_TIME)) fail(where, `2: slot ${e} ${name} ${t} outside 0..MAX_TIME`);
     }
     const length = E.ids[e * ID_STRIDE]!;
     if (length < 1 || length > 32) fail(where, `2: slot ${e} id length ${length}`);
