@@ -124,15 +124,20 @@ function cohortOf(rng: Rng, i: number, size: number): Session[] {
   return out;
 }
 
-/** Cohorts 0 .. count-1, built before anything is timed. */
-function cohorts(seed: number, count: number, size: number): Session[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: count }, (_, i) => cohortOf(rng, i, size));
+/**
+ * Cohort `i` of a run, made when it is added (so that removed sessions die,
+ * as in a server, instead of staying reachable from a prebuilt array); the
+ * same sessions for every implementation.
+ */
+type Cohorts = (i: number) => Session[];
+
+function cohorts(seed: number, size: number): Cohorts {
+  return (i) => cohortOf(new Rng(seed * 1_000_003 + i), i, size);
 }
 
 async function cohortFlush(
   kind: ImplKind | "SessionCache" | "core",
-  all: Session[][],
+  all: Cohorts,
   o: PauseOptions,
 ): Promise<CohortFlush> {
   const held = o.n / o.cohort; // cohorts in the cache at once
@@ -175,7 +180,7 @@ async function cohortFlush(
     }
     const addCohort = (i: number) => {
       clock.sec = START + i;
-      for (const s of all[i]!) add(s);
+      for (const s of all(i)) add(s);
     };
     for (let i = 0; i < held; i++) addCohort(i);
     const times: number[] = [];
@@ -199,7 +204,7 @@ async function cohortFlush(
     : run();
 }
 
-function budgetRun(all: Session[][], o: PauseOptions, budget: number): BudgetRun {
+function budgetRun(all: Cohorts, o: PauseOptions, budget: number): BudgetRun {
   const held = o.n / o.cohort;
   const clock = simClock(START);
   let removedCount = 0;
@@ -212,7 +217,7 @@ function budgetRun(all: Session[][], o: PauseOptions, budget: number): BudgetRun
   });
   for (let i = 0; i < held; i++) {
     clock.sec = START + i;
-    for (const s of all[i]!) cache.add(s);
+    for (const s of all(i)) cache.add(s);
   }
   const removing: number[] = [];
   const every: number[] = [];
@@ -221,7 +226,7 @@ function budgetRun(all: Session[][], o: PauseOptions, budget: number): BudgetRun
     // One second: 256 handshakes make sessions (the first 256 of the next cohort, via the
     // handshake), one of them flushes automatically; the rest of the cohort is added untimed.
     clock.sec = START + s + TIMEOUT + 1;
-    const next = all[held + s]!;
+    const next = all(held + s);
     for (let j = 0; j < next.length; j++) {
       if (j >= 256) {
         cache.add(next[j]!);
@@ -314,7 +319,7 @@ export async function pauseWorkload(
       `Cannot run the pause workload: n must be a multiple of the cohort: received ${o.n}`,
     );
   }
-  const all = cohorts(5, held + o.samples, o.cohort);
+  const all = cohorts(5, o.cohort);
   const flush: CohortFlush[] = [];
   const targets: (ImplKind | "SessionCache" | "core")[] = [];
   for (const k of kinds) {
