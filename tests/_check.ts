@@ -83,7 +83,6 @@ export function checkEntries(E: Entries, live: readonly number[]): void {
     }
     const session = E.sessions[e];
     if (session === undefined) fail(where, `1: live slot ${e} has no session`);
-    if (E.origins[e] === undefined) fail(where, `1: live slot ${e} has no origin`);
     const sidCtx = E.sidCtxs[e];
     if (sidCtx !== undefined && sidCtx === (session as { sidCtx?: unknown }).sidCtx) {
       fail(where, `3: slot ${e} keeps the caller's sidCtx array`);

@@ -64,7 +64,6 @@ export class Entries {
   /** Head of the free list (threaded through `next`), or -1. */
   freeHead = -1;
   sessions: (Session | undefined)[];
-  origins: (object | undefined)[];
   datas: (Uint8Array | undefined)[];
   sidCtxs: (Uint8Array | undefined)[];
   time: Float64Array;
@@ -85,7 +84,6 @@ export class Entries {
   constructor(capacity: number) {
     this.capacity = capacity;
     this.sessions = new Array(capacity);
-    this.origins = new Array(capacity);
     this.datas = new Array(capacity);
     this.sidCtxs = new Array(capacity);
     this.time = new Float64Array(capacity);
@@ -114,7 +112,6 @@ export class Entries {
   /** Returns a slot to the free list, dropping its references (so the GC can take them). */
   free(e: number): void {
     this.sessions[e] = undefined;
-    this.origins[e] = undefined;
     this.datas[e] = undefined;
     this.sidCtxs[e] = undefined;
     this.next[e] = this.freeHead;
@@ -154,7 +151,6 @@ export class Entries {
     c.used = this.used;
     c.freeHead = this.freeHead;
     c.sessions = this.sessions.slice();
-    c.origins = this.origins.slice();
     c.datas = this.datas.slice();
     c.sidCtxs = this.sidCtxs.slice();
     c.time = this.time.slice();
@@ -192,7 +188,6 @@ export class Entries {
     this.prev = grow(this.prev, (n) => new Int32Array(n));
     this.next = grow(this.next, (n) => new Int32Array(n));
     this.sessions.length = capacity;
-    this.origins.length = capacity;
     this.datas.length = capacity;
     this.sidCtxs.length = capacity;
     this.capacity = capacity;

@@ -193,7 +193,6 @@ function apply(store: Store, log: Log, r: number, forward: boolean): void {
         const id = log.id(r);
         store.insert(
           log.session(r),
-          log.origin(r),
           id,
           byteLength(id),
           log.time(r),

@@ -36,8 +36,8 @@ export const SETTING = 4;
 
 /** Numbers per record: time, timeout, seq, version (or index/which, old, new). */
 const NUM = 4;
-/** References per record: session, origin, data, sidCtx. */
-const REF = 4;
+/** References per record: session, data, sidCtx (the origin is `originOf(session)`). */
+const REF = 3;
 
 export class Log {
   length = 0;
@@ -65,9 +65,8 @@ export class Log {
     this.num[n + 3] = E.version[e]!;
     const f = r * REF;
     this.ref[f] = E.sessions[e];
-    this.ref[f + 1] = E.origins[e];
-    this.ref[f + 2] = E.datas[e];
-    this.ref[f + 3] = E.sidCtxs[e];
+    this.ref[f + 1] = E.datas[e];
+    this.ref[f + 2] = E.sidCtxs[e];
     this.ids.set(E.ids.subarray(e * ID_STRIDE, (e + 1) * ID_STRIDE), r * ID_STRIDE);
   }
 
@@ -104,14 +103,11 @@ export class Log {
   session(r: number): Session {
     return this.ref[r * REF] as Session;
   }
-  origin(r: number): object {
-    return this.ref[r * REF + 1] as object;
-  }
   data(r: number): Uint8Array | undefined {
-    return this.ref[r * REF + 2] as Uint8Array | undefined;
+    return this.ref[r * REF + 1] as Uint8Array | undefined;
   }
   sidCtx(r: number): Uint8Array | undefined {
-    return this.ref[r * REF + 3] as Uint8Array | undefined;
+    return this.ref[r * REF + 2] as Uint8Array | undefined;
   }
   /** The id bytes of record `r`, as a view (valid until the log grows). */
   id(r: number): Uint8Array {

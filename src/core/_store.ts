@@ -34,6 +34,7 @@ import {
   deriveSession,
   type KeyInput,
   type LookupInput,
+  originOf,
   type SessionInput,
   type SettingsInput,
 } from "./_input.ts";
@@ -201,7 +202,6 @@ export class Store {
   /** Inserts a session with these fields; the entry. */
   insert(
     session: Session,
-    origin: object,
     id: Uint8Array,
     idLength: number,
     time: number,
@@ -215,7 +215,6 @@ export class Store {
     const E = this.E;
     const e = E.allocate();
     E.sessions[e] = session;
-    E.origins[e] = origin;
     E.datas[e] = data;
     E.sidCtxs[e] = sidCtx;
     E.time[e] = time;
@@ -280,7 +279,6 @@ export class Store {
     const sidCtx = s.sidCtx === undefined ? undefined : this.sidCtxCopies.copyOf(s.sidCtx);
     return this.insert(
       session,
-      s.origin,
       s.id,
       length,
       time,
@@ -299,7 +297,6 @@ export class Store {
    */
   #relink(e: number, session: Session, time: number, timeout: number): void {
     const E = this.E;
-    const origin = E.origins[e]!;
     const id = E.idOf(e);
     const version = E.version[e]!;
     const sidCtx = E.sidCtxs[e];
@@ -307,7 +304,6 @@ export class Store {
     this.removeEntry(e);
     this.insert(
       session,
-      origin,
       id,
       id.length,
       time,
@@ -330,7 +326,7 @@ export class Store {
       version: E.version[e]!,
       sidCtx: sidCtx === undefined ? undefined : sidCtx.slice(),
       data: E.datas[e],
-    }, E.origins[e]!);
+    }, originOf(E.sessions[e]!));
   }
 
   // -- OpenSSL's operations -------------------------------------------------------------------
@@ -345,7 +341,7 @@ export class Store {
     const length = byteLength(s.id);
     const hash = hashKey(s.version, s.id, length);
     const existing = this.#findHashed(hash, s.version, s.id, length);
-    if (existing !== -1 && E.origins[existing] === s.origin) {
+    if (existing !== -1 && originOf(E.sessions[existing]!) === s.origin) {
       // The same session again: OpenSSL re-sorts it and returns 0. The cached
       // copy is the current state of "that object", so it is the one kept.
       const time = updateTime ? now! : E.time[existing]!;

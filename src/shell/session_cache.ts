@@ -28,6 +28,7 @@
  * @module
  */
 
+import { RemovedMarks } from "./_marks.ts";
 import type { CacheState, CacheStats } from "../core/cache_state.ts";
 import type { SessionLookup } from "../core/lookup.ts";
 import type { CompletedHandshake, Side } from "../core/handshake.ts";
@@ -206,7 +207,7 @@ export class SessionCache implements Iterable<Session> {
   readonly #getSession: SessionCacheOptions["getSession"];
   readonly #onError: ((error: unknown) => void) | undefined;
   /** Sessions (by origin) that OpenSSL would have marked `not_resumable`. */
-  readonly #notResumable = new WeakSet<object>();
+  readonly #notResumable = new RemovedMarks();
   /** Removal callbacks so far, by reason. */
   readonly #removals: { -readonly [K in RemovalReason]: number } = {
     expired: 0,
@@ -451,7 +452,7 @@ export class SessionCache implements Iterable<Session> {
   }
 
   #noteRemoval(r: Removal): void {
-    this.#notResumable.add(originOf(r.session));
+    this.#notResumable.mark(originOf(r.session));
     this.#removals[r.reason]++;
     if (this.#waiting.size > 0 && r.reason === "removed") {
       const key = REMOVED_KEYS.get(r);

@@ -36,7 +36,6 @@ function insertKey(r: TableReal, version: number, id: Uint8Array): void {
   r.E.setId(e, id, id.length);
   r.E.hash[e] = hashKey(version, id, id.length);
   r.E.sessions[e] = { id, time: 0, timeout: 0 };
-  r.E.origins[e] = r.E.sessions[e];
   r.E.expSec[e] = 0;
   r.E.expMicro[e] = 0;
   r.table.insert(r.E, e);
