@@ -8,23 +8,9 @@ import assert from "node:assert/strict";
 import * as core from "../../core.ts";
 import { SessionCache } from "../../mod.ts";
 import { checkState } from "../_check.ts";
+import { Rng } from "../../bench/_rng.ts"; // seeded: the same run on every runtime
 
 const OPS = 10_000;
-
-/** A small seeded generator (mulberry32): the same run on every runtime. */
-class Rng {
-  #a: number;
-  constructor(seed: number) {
-    this.#a = seed >>> 0;
-  }
-  /** An integer in 0 .. n-1. */
-  int(n: number): number {
-    let t = (this.#a = (this.#a + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  }
-}
 
 /** Everything a value answers, as one string. */
 function contents(v: core.CacheState): string {
