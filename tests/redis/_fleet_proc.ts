@@ -42,6 +42,7 @@ import {
   RedisTicketKeys,
 } from "../../redis.ts";
 import { SessionCache } from "../../mod.ts";
+import { HEALTHY_REDIS_TIMEOUT_MS } from "./_redis.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -79,8 +80,8 @@ if (env["REDIS_CLUSTER"]) {
 }
 
 const keys = [{ id: "fleet-test", key: sealKey }];
-// A loaded CI machine misses the 50 ms production default now and then; a dead Redis fails at once.
-const timeoutMs = Number(env["STORE_TIMEOUT_MS"] ?? 2000);
+// A dead Redis fails at once (no offline queue), so the long deadline never slows the outage tests.
+const timeoutMs = Number(env["STORE_TIMEOUT_MS"] ?? HEALTHY_REDIS_TIMEOUT_MS);
 const store = new RedisSessionStore(client, { prefix: PREFIX, sidCtx: SID_CTX, keys, timeoutMs });
 const cache = new SessionCache({ ...store.hooks, timeout: 300 });
 const tickets = new RedisTicketKeys(client, { prefix: PREFIX, keys, timeoutMs });

@@ -79,7 +79,6 @@ function findExecutable(name: string, env: string): string | undefined {
   return undefined;
 }
 
-/** The path of `redis-server`, or undefined when it is not on PATH. */
 /**
  * The deadline the tests give every Redis call of a store or ticket source
  * that talks to a real, healthy Redis. The stores' 50 ms default is a
@@ -90,6 +89,7 @@ function findExecutable(name: string, env: string): string | undefined {
  */
 export const HEALTHY_REDIS_TIMEOUT_MS = 2000;
 
+/** The path of `redis-server`, or undefined when it is not on PATH. */
 export function findRedisServer(): string | undefined {
   return findExecutable("redis-server", "REDIS_SERVER");
 }
